@@ -1,0 +1,68 @@
+# Service Connector. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+GINKGO := $(GO) tool ginkgo
+TEMPL := $(GO) tool templ
+GINKGO_FLAGS := -r --succinct=false --no-color --randomize-all --race --fail-on-pending --fail-on-empty --keep-going --compilers=2 --timeout=20m
+SPEC_LOG := var/test-output.txt
+# What the specs need from the machine, by command and by Debian package.
+TEST_COMMANDS := /usr/lib/chromium/chromium:chromium sudo:sudo
+
+.DEFAULT_GOAL := help
+
+.PHONY: help generate check-generate fmt lint test test-deps specs build run bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+generate: ## regenerate the templ components (*_templ.go)
+	$(TEMPL) generate -path components
+
+check-generate: generate ## fail when the committed *_templ.go files differ from what templ generates
+	@git diff --exit-code --stat -- '*_templ.go' || { echo "generated files drifted: run 'make generate' and commit them" >&2; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- '*_templ.go'); \
+	  if [ -n "$$untracked" ]; then echo "generated files not committed: $$untracked" >&2; exit 1; fi
+
+fmt: ## format the Go code and the templ components
+	gofmt -w $$(git ls-files --cached --others --exclude-standard '*.go' | grep -v '_templ.go$$')
+	$(TEMPL) fmt components
+
+lint: ## go vet, and fail on unformatted Go code
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' | grep -v '_templ.go$$')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
+
+test-deps: ## install what the specs need (Chromium, sudo) when it is missing
+	@missing=""; for pair in $(TEST_COMMANDS); do \
+	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -x $$cmd ] || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then as_root=""; else as_root="sudo"; fi; \
+	  $$as_root apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $$as_root apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+test: test-deps ## run every spec (Ginkgo, with the race detector), then print the totals
+	@mkdir -p $(dir $(SPEC_LOG))
+	@status=0; $(GINKGO) $(GINKGO_FLAGS) 2>&1 | tee $(SPEC_LOG) || status=$$?; \
+	awk '/Passed \| [0-9]+ Failed/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^Passed/) p += $$i; if ($$(i+1) ~ /^Failed/) f += $$i; if ($$(i+1) ~ /^Skipped/) s += $$i } } \
+	  END { printf "specs: %d passed, %d failed, %d skipped\n", p, f, s }' $(SPEC_LOG); \
+	exit $$status
+
+specs: ## print the spec tree as readable behaviour, for QA
+	@$(GINKGO) -r --dry-run -v --no-color 2>/dev/null | grep -vE '^(Running Suite|Random Seed|Will run|Ran [0-9]+ of|SUCCESS|PASS|Ginkgo ran|Test Suite|=+$$|-+$$)' | sed '/^$$/N;/^\n$$/D'
+
+build: ## build bin/service-connector
+	$(GO) build -o bin/service-connector .
+
+run: build ## run the demo: portal on 127.0.0.1:8080, reference services on 127.0.0.1:8081, files in ./var/homes
+	./bin/service-connector demo
+
+bench: ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean: ## remove build output and demo data
+	rm -rf bin var
