@@ -1,0 +1,239 @@
+package registry
+
+import (
+	"cmp"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/service-connector/service-connector/services"
+)
+
+// The patterns the services package enforces, spelled out for admins in problem messages.
+const (
+	serviceIDPattern = `^[a-z][a-z0-9_]*$`
+	envNamePattern   = `^[A-Z][A-Z0-9_]*$`
+	skillNamePattern = `^sc_[a-z0-9_]+\.md$`
+)
+
+// TTL bounds in days: at least a day, at most ten years.
+const (
+	minTTLDays = 1
+	maxTTLDays = 3650
+)
+
+// The fields of the document and of each entry; anything else is a typo worth reporting.
+var (
+	topLevelFields = []string{"services"}
+	entryFields    = []string{
+		"id", "name", "description", "token_exchange_url", "token_revoke_url", "health_url",
+		"env_var_name", "skill_file", "enabled", "ttl_days",
+	}
+	// requiredEntryFields is also the order in which missing fields are reported.
+	requiredEntryFields = []string{
+		"id", "name", "description", "token_exchange_url", "token_revoke_url",
+		"env_var_name", "skill_file",
+	}
+)
+
+// finding is a problem before its offset is turned into a line and column.
+type finding struct {
+	offset  int
+	message string
+}
+
+// checker validates a parsed registry document and collects every problem it finds.
+type checker struct {
+	skills     fs.FS
+	findings   []finding
+	idOwner    map[string]int // service id → index of the entry that first used it
+	envOwner   map[string]int // env var name → index of the entry that first used it
+	skillFiles map[string]skillFile
+}
+
+// skillFile is what reading a skill file gave: its contents or what is wrong with it.
+type skillFile struct {
+	contents string
+	problem  string
+}
+
+func newChecker(skills fs.FS) *checker {
+	return &checker{
+		skills:     skills,
+		idOwner:    map[string]int{},
+		envOwner:   map[string]int{},
+		skillFiles: map[string]skillFile{},
+	}
+}
+
+func (c *checker) addf(offset int, format string, args ...any) {
+	c.findings = append(c.findings, finding{offset: offset, message: fmt.Sprintf(format, args...)})
+}
+
+// sorted returns the findings in file order; findings at the same place keep the order in
+// which they were found, so missing fields are listed in a stable order.
+func (c *checker) sorted() []finding {
+	out := slices.Clone(c.findings)
+	slices.SortStableFunc(out, func(a, b finding) int { return cmp.Compare(a.offset, b.offset) })
+	return out
+}
+
+// document checks the top-level object and returns the services it describes.
+func (c *checker) document(root *node) []services.Service {
+	if root.kind != kindObject {
+		c.addf(root.offset, `top level: must be an object such as {"services": [...]}, not %s`, root.kind.phrase())
+		return nil
+	}
+	fields := c.fields(root, "top level", topLevelFields)
+	list, ok := fields["services"]
+	if !ok {
+		c.addf(root.offset, "services: required field is missing")
+		return nil
+	}
+	if list.kind != kindArray {
+		c.addf(list.offset, "services: must be an array, not %s", list.kind.phrase())
+		return nil
+	}
+	out := make([]services.Service, 0, len(list.elems))
+	for i, entry := range list.elems {
+		out = append(out, c.entry(i, entry))
+	}
+	return out
+}
+
+// fields indexes an object's members by key, reporting unknown and repeated keys (which
+// encoding/json would silently resolve to the last one).
+func (c *checker) fields(obj *node, path string, known []string) map[string]*node {
+	out := map[string]*node{}
+	for _, m := range obj.members {
+		switch _, seen := out[m.key]; {
+		case !slices.Contains(known, m.key):
+			c.addf(m.offset, "%s: unknown field %q", path, m.key)
+		case seen:
+			c.addf(m.offset, "%s: duplicate field %q", path, m.key)
+		default:
+			out[m.key] = m.value
+		}
+	}
+	return out
+}
+
+// entry checks one service entry; the result is only used when no problem was found.
+func (c *checker) entry(i int, n *node) services.Service {
+	path := fmt.Sprintf("services[%d]", i)
+	svc := services.Service{Enabled: true}
+	if n.kind != kindObject {
+		c.addf(n.offset, "%s: must be an object, not %s", path, n.kind.phrase())
+		return svc
+	}
+	fields := c.fields(n, path, entryFields)
+	for _, name := range requiredEntryFields {
+		if _, ok := fields[name]; !ok {
+			c.addf(n.offset, "%s.%s: required field is missing", path, name)
+		}
+	}
+	str := func(name string) (string, *node, bool) {
+		v, ok := fields[name]
+		if !ok {
+			return "", nil, false
+		}
+		if v.kind != kindString {
+			c.addf(v.offset, "%s.%s: must be a string, not %s", path, name, v.kind.phrase())
+			return "", nil, false
+		}
+		return v.str, v, true
+	}
+
+	if id, v, ok := str("id"); ok {
+		svc.ID = id
+		c.unique(v, path+".id", id, services.ValidServiceID(id), serviceIDPattern, c.idOwner, i)
+	}
+	if name, v, ok := str("name"); ok {
+		svc.Name = name
+		if strings.TrimSpace(name) == "" {
+			c.addf(v.offset, "%s.name: must not be blank", path)
+		}
+	}
+	if desc, _, ok := str("description"); ok {
+		svc.Description = desc
+	}
+	for _, u := range []struct {
+		name string
+		dst  *string
+	}{
+		{"token_exchange_url", &svc.TokenExchangeURL},
+		{"token_revoke_url", &svc.TokenRevokeURL},
+		{"health_url", &svc.HealthURL},
+	} {
+		if raw, v, ok := str(u.name); ok {
+			*u.dst = raw
+			if problem := urlProblem(raw); problem != "" {
+				c.addf(v.offset, "%s.%s: %s", path, u.name, problem)
+			}
+		}
+	}
+	if env, v, ok := str("env_var_name"); ok {
+		svc.EnvVarName = env
+		c.unique(v, path+".env_var_name", env, services.ValidEnvName(env), envNamePattern, c.envOwner, i)
+	}
+	if skill, v, ok := str("skill_file"); ok {
+		svc.SkillFile = skill
+		c.skill(v, path+".skill_file", skill)
+	}
+	if v, ok := fields["enabled"]; ok {
+		if v.kind == kindBool {
+			svc.Enabled = v.boolean
+		} else {
+			c.addf(v.offset, "%s.enabled: must be true or false, not %s", path, v.kind.phrase())
+		}
+	}
+	if v, ok := fields["ttl_days"]; ok {
+		svc.TTLDays = c.ttlDays(v, path+".ttl_days")
+	}
+	return svc
+}
+
+// unique checks a name against its pattern and against the names earlier entries used.
+func (c *checker) unique(v *node, path, value string, valid bool, pattern string, owner map[string]int, i int) {
+	if !valid {
+		c.addf(v.offset, "%s: %q must match %s", path, value, pattern)
+		return
+	}
+	if first, taken := owner[value]; taken {
+		c.addf(v.offset, "%s: %q is already used by services[%d]", path, value, first)
+		return
+	}
+	owner[value] = i
+}
+
+// skill checks a skill file name and reads the file once, however many entries share it.
+func (c *checker) skill(v *node, path, name string) {
+	if !services.ValidSkillName(name) {
+		c.addf(v.offset, "%s: %q must match %s", path, name, skillNamePattern)
+		return
+	}
+	s, seen := c.skillFiles[name]
+	if !seen {
+		s.contents, s.problem = readSkill(c.skills, name)
+		c.skillFiles[name] = s
+	}
+	if s.problem != "" {
+		c.addf(v.offset, "%s: %s", path, s.problem)
+	}
+}
+
+// ttlDays returns a valid TTL or reports why the value is not one.
+func (c *checker) ttlDays(v *node, path string) int {
+	const want = "must be a whole number of days from %d to %d, not %s"
+	if v.kind != kindNumber {
+		c.addf(v.offset, "%s: "+want, path, minTTLDays, maxTTLDays, v.kind.phrase())
+		return 0
+	}
+	days, err := v.num.Int64()
+	if err != nil || days < minTTLDays || days > maxTTLDays {
+		c.addf(v.offset, "%s: "+want, path, minTTLDays, maxTTLDays, v.num.String())
+		return 0
+	}
+	return int(days)
+}
