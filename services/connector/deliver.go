@@ -1,0 +1,42 @@
+package connector
+
+import (
+	"context"
+	"strings"
+
+	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/delivery"
+)
+
+// bundle builds the person's whole desired state from the store: one env entry and one skill
+// per live connection to a service in the registry. Expired keys are left out, so they
+// leave the delivered files too.
+func (c *Connector) bundle(email string) delivery.Bundle {
+	now := c.opts.Now()
+	b := delivery.Bundle{Env: []delivery.EnvEntry{}, Skills: []delivery.Skill{}}
+	for _, conn := range c.store.ForUser(email) {
+		svc, ok := c.registry.Service(conn.ServiceID)
+		if !ok || conn.Expired(now) {
+			continue
+		}
+		b.Env = append(b.Env, delivery.EnvEntry{
+			Name: svc.EnvVarName, Value: conn.APIKey, Service: svc.ID, ExpiresAt: conn.ExpiresAt,
+		})
+		content, ok := c.registry.Skill(svc.SkillFile)
+		if !ok {
+			c.opts.Log.Error("skill file missing from the registry", "service", svc.ID, "skill", svc.SkillFile)
+			continue
+		}
+		b.Skills = append(b.Skills, delivery.Skill{Name: svc.SkillFile, Content: content})
+	}
+	return b
+}
+
+// deliver hands the person's whole desired state to the installer.
+func (c *Connector) deliver(ctx context.Context, user services.User) error {
+	if err := c.installer.Install(ctx, user.Username, c.bundle(strings.ToLower(user.Email))); err != nil {
+		return services.Wrap(services.EUnavailable, err,
+			"We could not deliver the change to your server account %q.", user.Username)
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package connector
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/service-connector/service-connector/services"
+)
+
+// Status is where a person stands with one service.
+type Status string
+
+// The statuses a service card can show.
+const (
+	StatusNotConnected Status = "not_connected"
+	StatusConnected    Status = "connected"
+	StatusExpiringSoon Status = "expiring_soon" // connected, but the key expires within the warning window
+	StatusExpired      Status = "expired"
+)
+
+// ServiceState is one service as a person sees it. It never holds a key.
+type ServiceState struct {
+	Service     services.Service
+	Configured  bool // the portal has the service's shared secret
+	Status      Status
+	ConnectedAt time.Time // zero when not connected
+	ExpiresAt   time.Time // zero when not connected or the key does not expire
+}
+
+// Connected reports whether the person holds a key for the service, live or expired.
+func (s ServiceState) Connected() bool { return s.Status != StatusNotConnected }
+
+// Overview lists every service of the registry, in registry order, with the person's state.
+func (c *Connector) Overview(_ context.Context, user services.User) []ServiceState {
+	email := strings.ToLower(user.Email)
+	conns := map[string]services.Connection{}
+	for _, conn := range c.store.ForUser(email) {
+		conns[conn.ServiceID] = conn
+	}
+	svcs := c.registry.Services()
+	states := make([]ServiceState, 0, len(svcs))
+	for _, svc := range svcs {
+		conn, ok := conns[svc.ID]
+		states = append(states, c.state(svc, conn, ok))
+	}
+	return states
+}
+
+// State returns the person's state for one service.
+func (c *Connector) State(_ context.Context, user services.User, serviceID string) (ServiceState, error) {
+	svc, err := c.service(serviceID)
+	if err != nil {
+		return ServiceState{}, err
+	}
+	conn, ok := c.store.Get(strings.ToLower(user.Email), svc.ID)
+	return c.state(svc, conn, ok), nil
+}
+
+func (c *Connector) state(svc services.Service, conn services.Connection, connected bool) ServiceState {
+	_, configured := c.secrets(svc.ID)
+	st := ServiceState{Service: svc, Configured: configured, Status: StatusNotConnected}
+	if !connected {
+		return st
+	}
+	st.ConnectedAt, st.ExpiresAt = conn.ConnectedAt, conn.ExpiresAt
+	now := c.opts.Now()
+	switch {
+	case conn.Expired(now):
+		st.Status = StatusExpired
+	case !conn.ExpiresAt.IsZero() && conn.ExpiresAt.Sub(now) <= c.opts.ExpiryWarning:
+		st.Status = StatusExpiringSoon
+	default:
+		st.Status = StatusConnected
+	}
+	return st
+}

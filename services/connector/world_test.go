@@ -1,0 +1,163 @@
+package connector_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing/fstest"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/delivery"
+	"github.com/service-connector/service-connector/services/exchange"
+	"github.com/service-connector/service-connector/services/refservice"
+	"github.com/service-connector/service-connector/services/registry"
+	"github.com/service-connector/service-connector/services/store"
+)
+
+// world is a connector over the real store, exchange client, reference services and
+// directory installer, with a clock and an installer the specs can steer.
+type world struct {
+	conn      *connector.Connector
+	store     *store.Store
+	refs      map[string]*refservice.Service
+	server    *httptest.Server
+	homes     string
+	clock     *clock
+	installer *fakeInstaller
+	secrets   map[string]services.Secret
+	alice     services.User
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fakeInstaller delivers through a real DirInstaller unless InstallFunc says otherwise.
+type fakeInstaller struct {
+	mu          sync.Mutex
+	real        *delivery.DirInstaller
+	InstallFunc func(username string, b delivery.Bundle) error
+	calls       int
+}
+
+func (f *fakeInstaller) Install(ctx context.Context, username string, b delivery.Bundle) error {
+	f.mu.Lock()
+	f.calls++
+	fn := f.InstallFunc
+	f.mu.Unlock()
+	if fn != nil {
+		if err := fn(username, b); err != nil {
+			return err
+		}
+	}
+	return f.real.Install(ctx, username, b)
+}
+
+func (f *fakeInstaller) Fail(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.InstallFunc = func(string, delivery.Bundle) error { return err }
+}
+
+const registryJSON = `{"services": [
+  {"id": "purchase_orders", "name": "Purchase Orders", "description": "POs.",
+   "token_exchange_url": "%[1]s/purchase_orders/api/internal/token-exchange",
+   "token_revoke_url": "%[1]s/purchase_orders/api/internal/token-revoke",
+   "health_url": "%[1]s/purchase_orders/health",
+   "env_var_name": "PO_API_KEY", "skill_file": "sc_purchase_orders.md", "ttl_days": 365},
+  {"id": "crm", "name": "CRM", "description": "Customers.",
+   "token_exchange_url": "%[1]s/crm/api/internal/token-exchange",
+   "token_revoke_url": "%[1]s/crm/api/internal/token-revoke",
+   "env_var_name": "CRM_API_KEY", "skill_file": "sc_crm.md"},
+  {"id": "invoicing", "name": "Invoicing", "description": "Invoices.",
+   "token_exchange_url": "%[1]s/invoicing/api/internal/token-exchange",
+   "token_revoke_url": "%[1]s/invoicing/api/internal/token-revoke",
+   "health_url": "%[1]s/invoicing/broken-health",
+   "env_var_name": "INVOICING_API_KEY", "skill_file": "sc_invoicing.md", "enabled": false}
+]}`
+
+func newWorld() *world {
+	GinkgoHelper()
+	w := &world{
+		clock:   &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)},
+		refs:    map[string]*refservice.Service{},
+		secrets: map[string]services.Secret{},
+		alice:   services.User{Email: "Alice@Example.com", Username: "alice"},
+	}
+	apis := map[string]refservice.API{"purchase_orders": refservice.PurchaseOrders, "crm": refservice.CRM, "invoicing": refservice.Invoicing}
+	var refs []*refservice.Service
+	for id, api := range apis {
+		w.secrets[id] = services.Secret("secret-of-" + id + "-0123456789")
+		ref, err := refservice.New(refservice.Config{ID: id, Name: id, API: api, Secret: w.secrets[id], Now: w.clock.Now})
+		Expect(err).NotTo(HaveOccurred())
+		w.refs[id] = ref
+		refs = append(refs, ref)
+	}
+	w.server = httptest.NewServer(refservice.Handler(refs...))
+	DeferCleanup(w.server.Close)
+
+	skills := fstest.MapFS{}
+	for _, name := range []string{"sc_purchase_orders.md", "sc_crm.md", "sc_invoicing.md"} {
+		skills[name] = &fstest.MapFile{Data: []byte("# " + name + "\nUse the API.\n")}
+	}
+	reg, err := registry.Parse("registry.json", []byte(fmt.Sprintf(registryJSON, w.server.URL)), skills)
+	Expect(err).NotTo(HaveOccurred())
+
+	dir := GinkgoT().TempDir()
+	w.store, err = store.Open(filepath.Join(dir, "connections.json"))
+	Expect(err).NotTo(HaveOccurred())
+	w.homes = filepath.Join(dir, "homes")
+	w.installer = &fakeInstaller{real: delivery.NewDirInstaller(w.homes)}
+	w.conn = connector.New(reg, w.store, exchange.New(&http.Client{}, 2*time.Second), w.installer,
+		func(id string) (services.Secret, bool) { s, ok := w.secrets[id]; return s, ok },
+		connector.Options{Now: w.clock.Now, Log: slog.New(slog.NewTextHandler(GinkgoWriter, nil))})
+	return w
+}
+
+// home reads a file of alice's delivered home, or "" when it does not exist.
+func (w *world) home(name string) string {
+	GinkgoHelper()
+	data, err := os.ReadFile(filepath.Join(w.homes, "alice", name))
+	if os.IsNotExist(err) {
+		return ""
+	}
+	Expect(err).NotTo(HaveOccurred())
+	return string(data)
+}
+
+// whoami calls the reference service with a key and returns the HTTP status.
+func (w *world) whoami(serviceID string, key services.Secret) int {
+	GinkgoHelper()
+	req, err := http.NewRequest(http.MethodGet, w.server.URL+"/"+serviceID+"/api/whoami", nil)
+	Expect(err).NotTo(HaveOccurred())
+	req.Header.Set("Authorization", "Bearer "+key.Reveal())
+	resp, err := http.DefaultClient.Do(req)
+	Expect(err).NotTo(HaveOccurred())
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// recorded returns alice's recorded connection to a service.
+func (w *world) recorded(serviceID string) (services.Connection, bool) {
+	return w.store.Get("alice@example.com", serviceID)
+}
