@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/exchange"
@@ -14,8 +15,13 @@ import (
 // files are delivered again (which repairs a deleted ~/.service_env) and no key is minted, so
 // a double click mints at most one key. An expiring or expired key is replaced, and the old
 // one revoked only once the new one is delivered. If delivery fails the new key is revoked
-// and the previous record restored, so no key is left live and unrecorded.
+// and the previous state restored, so no key is left live and unrecorded.
+//
+// The work runs on its own deadline, detached from ctx's cancellation: a person closing the
+// tab mid-exchange must not leave a minted key that nobody recorded.
 func (c *Connector) Connect(ctx context.Context, user services.User, serviceID string) (ServiceState, error) {
+	ctx, cancel := c.operation(ctx)
+	defer cancel()
 	svc, err := c.service(serviceID)
 	if err != nil {
 		return ServiceState{}, err
@@ -28,11 +34,14 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 		return ServiceState{}, services.Errorf(services.EUnavailable, "%s is not configured yet: the portal has no shared secret for it. Please tell the platform team.", svc.Name)
 	}
 	email := strings.ToLower(user.Email)
-	unlock, err := c.locks.lock(ctx, email)
+	unlock, err := c.locks.lock(ctx, user.Username)
 	if err != nil {
 		return ServiceState{}, err
 	}
 	defer unlock()
+	if err := c.checkAccountOwner(user); err != nil {
+		return ServiceState{}, err
+	}
 
 	prev, hadPrev := c.store.Get(email, svc.ID)
 	if hadPrev {
@@ -50,7 +59,7 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 	}
 	conn := services.Connection{
 		UserEmail: email, Username: user.Username, ServiceID: svc.ID,
-		TokenID: tok.TokenID, APIKey: tok.APIKey, ConnectedAt: c.opts.Now().UTC(), ExpiresAt: tok.ExpiresAt,
+		TokenID: tok.TokenID, APIKey: tok.APIKey, ConnectedAt: c.opts.Now().UTC().Truncate(time.Second), ExpiresAt: tok.ExpiresAt,
 	}
 	if err := c.store.Put(conn); err != nil {
 		c.revoke(svc, secret, email, tok.TokenID, "the new key could not be recorded")
@@ -58,7 +67,7 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 	}
 	if err := c.deliver(ctx, user); err != nil {
 		c.opts.Log.Error("delivery failed; rolling back the new key", "service", svc.ID, "user", email, "err", err)
-		c.restore(email, svc.ID, prev, hadPrev)
+		c.restore(user, svc.ID, prev, hadPrev)
 		c.revoke(svc, secret, email, tok.TokenID, "its delivery failed")
 		return ServiceState{}, err
 	}
@@ -76,8 +85,10 @@ func (c *Connector) ttlDays(svc services.Service) int {
 	return c.opts.DefaultTTLDays
 }
 
-// restore puts the record of (email, service) back as it was before a failed change.
-func (c *Connector) restore(email, serviceID string, prev services.Connection, hadPrev bool) {
+// restore puts the person's record back as it was before a failed change, and delivers that
+// state again: a delivery that failed halfway may have left the new key in the files.
+func (c *Connector) restore(user services.User, serviceID string, prev services.Connection, hadPrev bool) {
+	email := strings.ToLower(user.Email)
 	var err error
 	if hadPrev {
 		err = c.store.Put(prev)
@@ -86,7 +97,26 @@ func (c *Connector) restore(email, serviceID string, prev services.Connection, h
 	}
 	if err != nil {
 		c.opts.Log.Error("could not restore the previous connection", "service", serviceID, "user", email, "err", err)
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), revokeTimeout)
+	defer cancel()
+	if err := c.deliver(ctx, user); err != nil {
+		c.opts.Log.Error("could not deliver the restored state", "service", serviceID, "user", email, "err", err)
+	}
+}
+
+// checkAccountOwner refuses to deliver into a server account that already receives keys for
+// another email: two people mapped to one account would overwrite each other's files.
+func (c *Connector) checkAccountOwner(user services.User) error {
+	email := strings.ToLower(user.Email)
+	for _, conn := range c.store.All() {
+		if conn.Username == user.Username && conn.UserEmail != email {
+			return services.Errorf(services.EConflict,
+				"The server account %q already receives keys for another person. Please ask the platform team to map your email to your own account.", user.Username)
+		}
+	}
+	return nil
 }
 
 // revoke revokes a key at its service. It runs on its own deadline rather than the

@@ -27,6 +27,7 @@ type Registry interface {
 type Store interface {
 	Get(email, serviceID string) (services.Connection, bool)
 	ForUser(email string) []services.Connection
+	All() []services.Connection
 	Put(c services.Connection) error
 	Delete(email, serviceID string) (bool, error)
 }
@@ -53,6 +54,9 @@ type Options struct {
 	DefaultTTLDays int              // key lifetime asked for when the registry names none; 365
 	ExpiryWarning  time.Duration    // how early "expiring soon" shows; 14 days
 	NewRequestID   func() string    // request_id of each exchange; a random UUID
+	// OperationTimeout bounds one Connect or Disconnect, lock wait included; 45 seconds, so
+	// it ends before the portal's HTTP write timeout.
+	OperationTimeout time.Duration
 }
 
 // Connector runs the use cases. It is safe for concurrent use.
@@ -80,6 +84,9 @@ func New(registry Registry, store Store, exchanger Exchanger, installer Installe
 	if opts.ExpiryWarning <= 0 {
 		opts.ExpiryWarning = 14 * 24 * time.Hour
 	}
+	if opts.OperationTimeout <= 0 {
+		opts.OperationTimeout = 45 * time.Second
+	}
 	if opts.NewRequestID == nil {
 		opts.NewRequestID = uuid.NewString
 	}
@@ -92,6 +99,13 @@ func New(registry Registry, store Store, exchanger Exchanger, installer Installe
 		opts:      opts,
 		locks:     newUserLocks(),
 	}
+}
+
+// operation returns the context a use case runs in: ctx's values, not its cancellation, and
+// the connector's own deadline. A change half done when the person goes away is finished,
+// never abandoned between minting and recording a key.
+func (c *Connector) operation(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), c.opts.OperationTimeout)
 }
 
 // service looks a service up by id, with a safe error for an unknown one.

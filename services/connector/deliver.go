@@ -14,6 +14,7 @@ import (
 func (c *Connector) bundle(email string) delivery.Bundle {
 	now := c.opts.Now()
 	b := delivery.Bundle{Env: []delivery.EnvEntry{}, Skills: []delivery.Skill{}}
+	skills := map[string]bool{} // services may share a skill file; deliver it once
 	for _, conn := range c.store.ForUser(email) {
 		svc, ok := c.registry.Service(conn.ServiceID)
 		if !ok || conn.Expired(now) {
@@ -22,6 +23,10 @@ func (c *Connector) bundle(email string) delivery.Bundle {
 		b.Env = append(b.Env, delivery.EnvEntry{
 			Name: svc.EnvVarName, Value: conn.APIKey, Service: svc.ID, ExpiresAt: conn.ExpiresAt,
 		})
+		if skills[svc.SkillFile] {
+			continue
+		}
+		skills[svc.SkillFile] = true
 		content, ok := c.registry.Skill(svc.SkillFile)
 		if !ok {
 			c.opts.Log.Error("skill file missing from the registry", "service", svc.ID, "skill", svc.SkillFile)
@@ -34,9 +39,17 @@ func (c *Connector) bundle(email string) delivery.Bundle {
 
 // deliver hands the person's whole desired state to the installer.
 func (c *Connector) deliver(ctx context.Context, user services.User) error {
-	if err := c.installer.Install(ctx, user.Username, c.bundle(strings.ToLower(user.Email))); err != nil {
+	err := c.installer.Install(ctx, user.Username, c.bundle(strings.ToLower(user.Email)))
+	switch {
+	case err == nil:
+		return nil
+	case services.ErrorCode(err) == services.EInvalid:
+		// Something in the home is in the way (a symlink, a folder where a file belongs):
+		// the person can fix it, so they are told what it is.
+		return services.Wrap(services.EUnavailable, err,
+			"We could not deliver the change to your server account %q: %s", user.Username, services.ErrorMessage(err))
+	default:
 		return services.Wrap(services.EUnavailable, err,
 			"We could not deliver the change to your server account %q.", user.Username)
 	}
-	return nil
 }

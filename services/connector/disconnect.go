@@ -15,14 +15,17 @@ const revokeTimeout = 15 * time.Second
 // Disconnecting a service that is not connected changes nothing and is not an error.
 //
 // The record goes first so the key leaves the delivered files; the key is revoked even if
-// that delivery fails, so a key left behind in a file no longer works.
+// that delivery fails, so a key left behind in a file no longer works. Like Connect, it runs
+// on its own deadline.
 func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceID string) (ServiceState, error) {
+	ctx, cancel := c.operation(ctx)
+	defer cancel()
 	svc, err := c.service(serviceID)
 	if err != nil {
 		return ServiceState{}, err
 	}
 	email := strings.ToLower(user.Email)
-	unlock, err := c.locks.lock(ctx, email)
+	unlock, err := c.locks.lock(ctx, user.Username)
 	if err != nil {
 		return ServiceState{}, err
 	}

@@ -68,10 +68,21 @@ func (c *Connector) state(svc services.Service, conn services.Connection, connec
 	switch {
 	case conn.Expired(now):
 		st.Status = StatusExpired
-	case !conn.ExpiresAt.IsZero() && conn.ExpiresAt.Sub(now) <= c.opts.ExpiryWarning:
+	case !conn.ExpiresAt.IsZero() && conn.ExpiresAt.Sub(now) <= c.warningWindow(conn):
 		st.Status = StatusExpiringSoon
 	default:
 		st.Status = StatusConnected
 	}
 	return st
+}
+
+// warningWindow is how long before its expiry a key shows as expiring soon: the configured
+// window, but at most half the key's lifetime, so a key with a short TTL is not "expiring
+// soon" (and replaced on the next click) the moment it is issued.
+func (c *Connector) warningWindow(conn services.Connection) time.Duration {
+	window := c.opts.ExpiryWarning
+	if lifetime := conn.ExpiresAt.Sub(conn.ConnectedAt); !conn.ConnectedAt.IsZero() && lifetime/2 < window {
+		window = lifetime / 2
+	}
+	return window
 }

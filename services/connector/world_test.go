@@ -56,20 +56,45 @@ type fakeInstaller struct {
 	mu          sync.Mutex
 	real        *delivery.DirInstaller
 	InstallFunc func(username string, b delivery.Bundle) error
+	after       func() error
 	calls       int
 }
 
 func (f *fakeInstaller) Install(ctx context.Context, username string, b delivery.Bundle) error {
 	f.mu.Lock()
 	f.calls++
-	fn := f.InstallFunc
+	fn, after := f.InstallFunc, f.after
 	f.mu.Unlock()
 	if fn != nil {
 		if err := fn(username, b); err != nil {
 			return err
 		}
 	}
-	return f.real.Install(ctx, username, b)
+	if err := f.real.Install(ctx, username, b); err != nil {
+		return err
+	}
+	if after != nil {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return after()
+	}
+	return nil
+}
+
+// FailOnceAfterWriting delivers for real, then reports err, once: a helper that wrote the
+// files and then died.
+func (f *fakeInstaller) FailOnceAfterWriting(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	failed := false
+	f.InstallFunc = nil
+	f.after = func() error {
+		if failed {
+			return nil
+		}
+		failed = true
+		return err
+	}
 }
 
 func (f *fakeInstaller) Fail(err error) {
@@ -95,7 +120,10 @@ const registryJSON = `{"services": [
    "env_var_name": "INVOICING_API_KEY", "skill_file": "sc_invoicing.md", "enabled": false}
 ]}`
 
-func newWorld() *world {
+// worldOption changes the world before the connector is built.
+type worldOption func(registry *string, opts *connector.Options)
+
+func newWorld(options ...worldOption) *world {
 	GinkgoHelper()
 	w := &world{
 		clock:   &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)},
@@ -119,7 +147,12 @@ func newWorld() *world {
 	for _, name := range []string{"sc_purchase_orders.md", "sc_crm.md", "sc_invoicing.md"} {
 		skills[name] = &fstest.MapFile{Data: []byte("# " + name + "\nUse the API.\n")}
 	}
-	reg, err := registry.Parse("registry.json", []byte(fmt.Sprintf(registryJSON, w.server.URL)), skills)
+	regJSON := fmt.Sprintf(registryJSON, w.server.URL)
+	opts := connector.Options{Now: w.clock.Now, Log: slog.New(slog.NewTextHandler(GinkgoWriter, nil))}
+	for _, o := range options {
+		o(&regJSON, &opts)
+	}
+	reg, err := registry.Parse("registry.json", []byte(regJSON), skills)
 	Expect(err).NotTo(HaveOccurred())
 
 	dir := GinkgoT().TempDir()
@@ -128,8 +161,7 @@ func newWorld() *world {
 	w.homes = filepath.Join(dir, "homes")
 	w.installer = &fakeInstaller{real: delivery.NewDirInstaller(w.homes)}
 	w.conn = connector.New(reg, w.store, exchange.New(&http.Client{}, 2*time.Second), w.installer,
-		func(id string) (services.Secret, bool) { s, ok := w.secrets[id]; return s, ok },
-		connector.Options{Now: w.clock.Now, Log: slog.New(slog.NewTextHandler(GinkgoWriter, nil))})
+		func(id string) (services.Secret, bool) { s, ok := w.secrets[id]; return s, ok }, opts)
 	return w
 }
 
