@@ -92,5 +92,12 @@ var _ = Describe("WriteHome against a hostile home", func() {
 		Entry("the home is a symlink to another directory", func() { replace(home, symlinkTo(elsewhere)) }),
 		Entry("the home is a regular file", func() { replace(home, regular) }),
 		Entry("the home is missing", func() { replace(home, nothing) }),
+		Entry("the home belongs to another user", func() {
+			if os.Geteuid() == 0 {
+				Expect(os.Chown(home, 4242, 4242)).To(Succeed())
+			} else {
+				home = "/" // owned by root, not by whoever runs the spec
+			}
+		}),
 	)
 })

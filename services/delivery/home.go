@@ -46,10 +46,26 @@ func WriteHome(home string, b Bundle) error {
 	return nil
 }
 
+// openHome opens the home directory, which must be a real directory owned by the user
+// delivery runs as: the root helper drops to the home's owner before it calls WriteHome, and
+// a write as anyone else (root above all) could leave files the owner cannot read or be
+// steered by them into places they could not write.
 func openHome(home string) (int, error) {
 	fd, err := unix.Open(home, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	switch {
 	case err == nil:
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return -1, services.Wrap(services.EUnavailable, fmt.Errorf("stat %s: %w", home, err),
+				"Could not open your home directory")
+		}
+		if int(st.Uid) != os.Geteuid() {
+			unix.Close(fd)
+			return -1, services.Wrap(services.EInvalid,
+				fmt.Errorf("home %s is owned by uid %d, delivery runs as uid %d", home, st.Uid, os.Geteuid()),
+				"Your home directory does not belong to the account Service Connector writes as")
+		}
 		return fd, nil
 	case errors.Is(err, unix.ENOENT):
 		return -1, services.Wrap(services.EInvalid, fmt.Errorf("open %s: %w", home, err),
