@@ -29,6 +29,9 @@ func (s *Service) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeProtocolError(w, http.StatusBadRequest, "token_id is required.")
 		return
 	}
-	s.tokens.revoke(req.TokenID)
+	if err := s.tokens.revoke(req.TokenID, s.now()); err != nil {
+		writeProtocolError(w, statusFor(err), services.ErrorMessage(err))
+		return
+	}
 	writeJSON(w, http.StatusOK, okAnswer{Status: "ok"})
 }

@@ -6,6 +6,7 @@
 package refservice
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -44,20 +45,33 @@ type Config struct {
 	API    API              // the business API it offers
 	Secret services.Secret  // the shared secret the portal must present as Bearer
 	Now    func() time.Time // clock; nil means time.Now
+
+	// StateFile keeps the token table and the HMAC key that derives the keys across
+	// restarts; empty keeps them in memory only, so a restart forgets every key. Its
+	// directory must exist. The file holds no key, but its HMAC key derives them all: keep
+	// it as secret as the keys.
+	StateFile string
+
+	// DebugTokens serves GET /debug/tokens: the live tokens (ids, owners, expiries; never a
+	// key), so a demo or a spec can check that the portal left no key live that it does not
+	// record. Never for production: it tells anyone who can reach it who holds keys.
+	DebugTokens bool
 }
 
 // Service is one running reference service. It is an http.Handler that serves its routes
 // at its own root; Handler mounts several under their ids.
 type Service struct {
-	id     string
-	name   string
-	secret services.Secret
-	now    func() time.Time
-	tokens *tokenTable
-	mux    *http.ServeMux
+	debugTokens bool
+	id          string
+	name        string
+	secret      services.Secret
+	now         func() time.Time
+	tokens      *tokenTable
+	mux         *http.ServeMux
 }
 
-// New checks cfg and builds the service with an empty token table and its seeded data.
+// New checks cfg and builds the service with its seeded data and an empty token table, or
+// the one in cfg.StateFile. A state file New cannot read is an error, and is left alone.
 func New(cfg Config) (*Service, error) {
 	if !services.ValidServiceID(cfg.ID) {
 		return nil, services.Errorf(services.EInvalid, "new reference service: id %q is not a valid service id", cfg.ID)
@@ -77,12 +91,20 @@ func New(cfg Config) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
+	tokens := newTokenTable(prefix, randomBytes(hmacKeySize))
+	if cfg.StateFile != "" {
+		var err error
+		if tokens, err = openTokenTable(cfg.ID, prefix, cfg.StateFile, now()); err != nil {
+			return nil, fmt.Errorf("new reference service %s: %w", cfg.ID, err)
+		}
+	}
 	s := &Service{
-		id:     cfg.ID,
-		name:   cfg.Name,
-		secret: cfg.Secret,
-		now:    now,
-		tokens: newTokenTable(prefix),
+		id:          cfg.ID,
+		name:        cfg.Name,
+		secret:      cfg.Secret,
+		now:         now,
+		tokens:      tokens,
+		debugTokens: cfg.DebugTokens,
 	}
 	s.mux = s.routes(cfg.API)
 	return s, nil
@@ -101,6 +123,9 @@ func (s *Service) routes(api API) *http.ServeMux {
 	mux.HandleFunc("POST /api/internal/token-revoke", s.requireSecret(s.handleRevoke))
 	mux.HandleFunc("GET /health", s.handleHealth)
 	mux.HandleFunc("GET /api/whoami", s.requireKey(s.handleWhoami))
+	if s.debugTokens {
+		mux.HandleFunc("GET /debug/tokens", s.handleDebugTokens)
+	}
 
 	customers := seedCustomers()
 	switch api {
