@@ -53,7 +53,12 @@ test: test-deps ## run every spec (Ginkgo, with the race detector), then print t
 	exit $$status
 
 specs: ## print the spec tree as readable behaviour, for QA
-	@$(GINKGO) -r --dry-run -v --no-color 2>/dev/null | grep -vE '^(Running Suite|Random Seed|Will run|Ran [0-9]+ of|SUCCESS|PASS|Ginkgo ran|Test Suite|=+$$|-+$$)' | sed '/^$$/N;/^\n$$/D'
+	@for dir in $$(git ls-files --cached --others --exclude-standard '*_suite_test.go' | xargs -n1 dirname | sort -u); do \
+	  echo "$$dir"; \
+	  for f in $$(ls $$dir/*_test.go | grep -v '_suite_test.go$$'); do \
+	    $(GINKGO) outline --format=indent $$f | awk -f $(CURDIR)/.ci/outline.awk; \
+	  done; echo; \
+	done
 
 build: ## build bin/service-connector
 	$(GO) build -o bin/service-connector .
