@@ -1,0 +1,28 @@
+// Package components holds the portal's templ components: the layout, the dashboard, the
+// service card, the sign-in page, flashes and error pages. Components render view models
+// shaped for display; they never call a service.
+package components
+
+// Element ids and names shared by handlers and components.
+const (
+	// FlashID is the out-of-band region that Connect and Disconnect fill with a flash.
+	FlashID = "flash"
+	// ServiceGridID is the grid of service cards inside the Service Connectors card.
+	ServiceGridID = "service-grid"
+)
+
+// CardID is the id of a service's card, the target that Connect and Disconnect swap.
+func CardID(serviceID string) string { return "card-" + serviceID }
+
+// SpinnerID is the id of a service card's in-flight indicator.
+func SpinnerID(serviceID string) string { return "spinner-" + serviceID }
+
+// ConnectPath is the route that connects a service from its card (HTMX or a plain form).
+func ConnectPath(serviceID string) string { return "/connectors/" + serviceID + "/connect" }
+
+// DisconnectPath is the route that disconnects a service from its card.
+func DisconnectPath(serviceID string) string { return "/connectors/" + serviceID + "/disconnect" }
+
+// htmxConfig makes htmx swap 4xx and 5xx fragments, so an error shows in the card instead of
+// being dropped, and leaves the indicator styles to app.css so no inline style is injected.
+const htmxConfig = `{"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":false},{"code":"...","swap":false}]}`

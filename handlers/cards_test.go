@@ -1,0 +1,113 @@
+package handlers_test
+
+import (
+	"net/http"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/connector"
+)
+
+var _ = Describe("Service cards", func() {
+	var p *portal
+	expires := time.Date(2027, 11, 22, 12, 0, 0, 0, time.UTC)
+	connected := connector.ServiceState{Service: poService, Configured: true, Status: connector.StatusConnected, ExpiresAt: expires}
+	notConnected := connector.ServiceState{Service: poService, Configured: true, Status: connector.StatusNotConnected}
+
+	BeforeEach(func() {
+		p = newPortal()
+		p.connector.OverviewFunc = func(services.User) []connector.ServiceState { return []connector.ServiceState{notConnected} }
+		p.connector.StateFunc = func(services.User, string) (connector.ServiceState, error) { return notConnected, nil }
+		p.connector.ConnectFunc = func(services.User, string) (connector.ServiceState, error) { return connected, nil }
+		p.connector.DisconnectFunc = func(services.User, string) (connector.ServiceState, error) { return notConnected, nil }
+		p.signIn("alice@example.com")
+	})
+
+	Describe("Connect through htmx", func() {
+		It("answers only the new card and a success flash out of band", func() {
+			r := p.postForm("/connectors/purchase_orders/connect", nil, true)
+			Expect(r.status).To(Equal(http.StatusOK))
+			doc := r.doc()
+			Expect(doc.Find("body > article").Length()).To(Equal(1))
+			card := doc.Find("#card-purchase_orders")
+			Expect(card.AttrOr("data-state", "")).To(Equal("connected"))
+			Expect(card.Find(`[data-testid="card-detail"] time`).Text()).To(Equal("22 Nov 2027"))
+			flash := doc.Find(`#flash[hx-swap-oob="true"]`)
+			Expect(flash.Text()).To(ContainSubstring("Purchase Orders is connected"))
+			Expect(p.connector.calls).To(ContainElement("connect alice purchase_orders"))
+		})
+	})
+
+	Describe("Disconnect through htmx", func() {
+		It("answers the card as not connected", func() {
+			r := p.postForm("/connectors/purchase_orders/disconnect", nil, true)
+			Expect(r.status).To(Equal(http.StatusOK))
+			Expect(r.doc().Find("#card-purchase_orders").AttrOr("data-state", "")).To(Equal("not_connected"))
+			Expect(r.doc().Find("#flash").Text()).To(ContainSubstring("Purchase Orders is disconnected"))
+		})
+	})
+
+	DescribeTable("a failure shows in the card in plain words, with a real status",
+		func(err error, status int, message string) {
+			p.connector.ConnectFunc = func(services.User, string) (connector.ServiceState, error) {
+				return connector.ServiceState{}, err
+			}
+			r := p.postForm("/connectors/purchase_orders/connect", nil, true)
+			Expect(r.status).To(Equal(status))
+			card := r.doc().Find("#card-purchase_orders")
+			Expect(card.AttrOr("data-state", "")).To(Equal("not_connected"))
+			Expect(card.Find(`[data-testid="card-error"]`).Text()).To(Equal(message))
+			Expect(r.body).NotTo(ContainSubstring("10.0.0.7"))
+		},
+		Entry("the service could not issue a key", services.Wrap(services.EUnavailable, errBoom, "Purchase Orders could not issue a key: the service did not answer in time."),
+			http.StatusServiceUnavailable, "Purchase Orders could not issue a key: the service did not answer in time."),
+		Entry("a conflict", services.Errorf(services.EConflict, "Purchase Orders is switched off for now."), http.StatusConflict, "Purchase Orders is switched off for now."),
+		Entry("an internal error", errBoom, http.StatusInternalServerError,
+			"Something went wrong on our side. Please try again; if it keeps happening, tell the platform team."),
+	)
+
+	It("answers an unknown service with 404, swapping nothing but the flash", func() {
+		p.connector.ConnectFunc = func(services.User, string) (connector.ServiceState, error) {
+			return connector.ServiceState{}, services.Errorf(services.ENotFound, `There is no service with the id "payroll".`)
+		}
+		p.connector.StateFunc = p.connector.ConnectFunc
+		r := p.postForm("/connectors/payroll/connect", nil, true)
+		Expect(r.status).To(Equal(http.StatusNotFound))
+		Expect(r.header.Get("HX-Reswap")).To(Equal("none"))
+		Expect(r.doc().Find(`#flash[hx-swap-oob="true"]`).Text()).To(ContainSubstring(`There is no service with the id "payroll".`))
+	})
+
+	Describe("Connect as a plain form post, without JavaScript", func() {
+		It("redirects to the dashboard, which shows the flash once", func() {
+			r := p.postForm("/connectors/purchase_orders/connect", nil, false)
+			Expect(r.status).To(Equal(http.StatusSeeOther))
+			Expect(r.header.Get("Location")).To(Equal("/"))
+			Expect(p.get("/").doc().Find(`[data-testid="flash"]`).Text()).To(ContainSubstring("Purchase Orders is connected"))
+			Expect(p.get("/").doc().Find(`[data-testid="flash"]`).Text()).To(BeEmpty())
+		})
+
+		It("shows a failure in the flash", func() {
+			p.connector.ConnectFunc = func(services.User, string) (connector.ServiceState, error) {
+				return connector.ServiceState{}, services.Errorf(services.EUnavailable, "Purchase Orders could not issue a key.")
+			}
+			p.postForm("/connectors/purchase_orders/connect", nil, false)
+			Expect(p.get("/").doc().Find(`.flash-error`).Text()).To(Equal("Purchase Orders could not issue a key."))
+		})
+	})
+
+	When("the session has ended", func() {
+		BeforeEach(func() {
+			p.postForm("/logout", nil, false)
+		})
+
+		It("tells htmx to load the sign-in page and changes nothing", func() {
+			r := p.postForm("/connectors/purchase_orders/connect", nil, true)
+			Expect(r.status).To(Equal(http.StatusUnauthorized))
+			Expect(r.header.Get("HX-Redirect")).To(Equal("/login"))
+			Expect(p.connector.calls).NotTo(ContainElement(ContainSubstring("connect")))
+		})
+	})
+})

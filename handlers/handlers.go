@@ -1,0 +1,81 @@
+// Package handlers holds the portal's gin handlers: pages, HTMX fragments, the JSON API and
+// sign-in. A handler parses the request, calls a service and renders; the business rules live
+// in services. Each file serves one resource; every handler names the route it serves.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/connector"
+)
+
+// Connector is what the handlers need of the connection use cases.
+type Connector interface {
+	Overview(ctx context.Context, user services.User) []connector.ServiceState
+	State(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
+	Connect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
+	Disconnect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
+	Health(ctx context.Context) []connector.ServiceHealth
+}
+
+// Identity maps a sign-in email to the server account files are delivered to.
+type Identity interface {
+	Username(email string) (string, error)
+}
+
+// Check is one readiness check: nil when the part it checks can serve.
+type Check struct {
+	Name string
+	Run  func(ctx context.Context) error
+}
+
+// Config holds what the handlers are built from.
+type Config struct {
+	Connector  Connector
+	Identity   Identity
+	Log        *slog.Logger
+	Demo       bool     // offers the dev sign-in
+	DemoPeople []string // one-click demo sign-ins
+	DemoHomes  string   // the demo's folder of home directories, shown on the dashboard
+	Admins     []string // emails of admins
+	Ready      []Check  // readiness checks for /readyz
+}
+
+// Handlers serves the portal's routes. Build it with New; app wires it to the router.
+type Handlers struct {
+	connector  Connector
+	identity   Identity
+	log        *slog.Logger
+	demo       bool
+	demoPeople []string
+	demoHomes  string
+	admins     map[string]bool
+	ready      []Check
+}
+
+// New returns the handlers over cfg.
+func New(cfg Config) *Handlers {
+	h := &Handlers{
+		connector:  cfg.Connector,
+		identity:   cfg.Identity,
+		log:        cfg.Log,
+		demo:       cfg.Demo,
+		demoPeople: cfg.DemoPeople,
+		demoHomes:  cfg.DemoHomes,
+		admins:     map[string]bool{},
+		ready:      cfg.Ready,
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	for _, a := range cfg.Admins {
+		h.admins[normalize(a)] = true
+	}
+	return h
+}
+
+// readyTimeout bounds all readiness checks together.
+const readyTimeout = 3 * time.Second

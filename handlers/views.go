@@ -1,0 +1,51 @@
+package handlers
+
+import (
+	"time"
+
+	"github.com/service-connector/service-connector/components"
+	"github.com/service-connector/service-connector/services/connector"
+)
+
+// dateLayout is how dates show on cards: unambiguous in every locale.
+const dateLayout = "2 Jan 2006"
+
+// cardView shapes a service state for display.
+func cardView(st connector.ServiceState) components.ServiceCardView {
+	v := components.ServiceCardView{
+		ID:          st.Service.ID,
+		Name:        st.Service.Name,
+		Description: st.Service.Description,
+		EnvVarName:  st.Service.EnvVarName,
+		CanConnect:  true,
+	}
+	if !st.ExpiresAt.IsZero() {
+		v.ExpiresOn = st.ExpiresAt.UTC().Format(dateLayout)
+		v.ExpiresISO = st.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	switch {
+	case st.Status == connector.StatusConnected:
+		v.State = components.CardConnected
+	case st.Status == connector.StatusExpiringSoon:
+		v.State = components.CardExpiringSoon
+	case st.Status == connector.StatusExpired:
+		v.State = components.CardExpired
+	case !st.Service.Enabled:
+		v.State = components.CardDisabled
+		v.CanConnect = false
+	case !st.Configured:
+		v.State = components.CardNotConfigured
+		v.CanConnect = false
+	default:
+		v.State = components.CardNotConnected
+	}
+	return v
+}
+
+func cardViews(states []connector.ServiceState) []components.ServiceCardView {
+	views := make([]components.ServiceCardView, len(states))
+	for i, st := range states {
+		views[i] = cardView(st)
+	}
+	return views
+}
