@@ -1,0 +1,62 @@
+// Package app is the composition root of Service Connector: it reads the configuration,
+// builds every part with plain constructors, holds the router, and runs the subcommands.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"syscall"
+
+	"github.com/gin-gonic/gin"
+)
+
+// usage lists the subcommands.
+const usage = `Usage: service-connector COMMAND
+
+Commands:
+  demo                   run the portal with dev sign-in and the reference services on loopback
+  registry check FILE    validate a registry and its skill files (--skills DIR; default: skills/ beside FILE)
+  help                   show this text
+
+Configuration comes from SC_* environment variables; see README.md.
+`
+
+// Main runs the program with the process's arguments, environment and output streams until
+// SIGINT or SIGTERM, and returns the exit code.
+func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, args, getenv, stdout, stderr)
+}
+
+// Run is Main with a context: the program stops when ctx ends. Specs start it in-process.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	// gin's debug mode prints every route at start-up; the portal logs through slog instead.
+	gin.SetMode(gin.ReleaseMode)
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[1] {
+	case "demo":
+		return runDemo(ctx, args[2:], getenv, stdout, stderr)
+	case "registry":
+		return runRegistry(args[2:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "service-connector: unknown command %q\n\n%s", args[1], usage)
+		return 2
+	}
+}
+
+// newLogger writes structured lines to w at the configured level.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,15 @@
+package app_test
+
+import (
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+func TestApp(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "App Suite")
+}

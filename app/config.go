@@ -1,0 +1,124 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/service-connector/service-connector/services"
+)
+
+// Config is the portal's configuration, read from SC_* environment variables.
+type Config struct {
+	Addr             string          // SC_ADDR
+	DataDir          string          // SC_DATA_DIR
+	DemoServicesAddr string          // SC_DEMO_SERVICES_ADDR
+	RegistryFile     string          // SC_REGISTRY_FILE; empty in the demo means the embedded example
+	SkillsDir        string          // SC_SKILLS_DIR; default: "skills" beside the registry file
+	UserMapFile      string          // SC_USER_MAP_FILE
+	AdminEmails      []string        // SC_ADMIN_EMAILS, comma-separated
+	SessionSecret    services.Secret // SC_SESSION_SECRET or SC_SESSION_SECRET_FILE
+	SessionMaxAge    time.Duration   // SC_SESSION_MAX_AGE
+	ExchangeTimeout  time.Duration   // SC_EXCHANGE_TIMEOUT
+	ExpiryWarning    time.Duration   // SC_EXPIRY_WARNING
+	LogLevel         string          // SC_LOG_LEVEL
+	getenv           func(string) string
+}
+
+// loadConfig reads the configuration; every problem is reported, one per line.
+func loadConfig(getenv func(string) string) (Config, []string) {
+	var problems []string
+	cfg := Config{
+		Addr:             envOr(getenv, "SC_ADDR", "127.0.0.1:8080"),
+		DataDir:          envOr(getenv, "SC_DATA_DIR", "./var"),
+		DemoServicesAddr: envOr(getenv, "SC_DEMO_SERVICES_ADDR", "127.0.0.1:8081"),
+		RegistryFile:     getenv("SC_REGISTRY_FILE"),
+		SkillsDir:        getenv("SC_SKILLS_DIR"),
+		UserMapFile:      getenv("SC_USER_MAP_FILE"),
+		AdminEmails:      splitList(getenv("SC_ADMIN_EMAILS")),
+		LogLevel:         envOr(getenv, "SC_LOG_LEVEL", "info"),
+		getenv:           getenv,
+	}
+	secret, err := secretFromEnv(getenv, "SC_SESSION_SECRET")
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	cfg.SessionSecret = secret
+	cfg.SessionMaxAge = durationEnv(getenv, "SC_SESSION_MAX_AGE", 12*time.Hour, &problems)
+	cfg.ExchangeTimeout = durationEnv(getenv, "SC_EXCHANGE_TIMEOUT", 10*time.Second, &problems)
+	cfg.ExpiryWarning = durationEnv(getenv, "SC_EXPIRY_WARNING", 14*24*time.Hour, &problems)
+	switch cfg.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, fmt.Sprintf("SC_LOG_LEVEL: %q is not one of debug, info, warn, error", cfg.LogLevel))
+	}
+	return cfg, problems
+}
+
+// serviceSecret returns the shared secret of a service: SC_SECRET_<ID> or SC_SECRET_<ID>_FILE.
+func (c Config) serviceSecret(serviceID string) (services.Secret, bool) {
+	s, err := secretFromEnv(c.getenv, "SC_SECRET_"+strings.ToUpper(serviceID))
+	return s, err == nil && s != ""
+}
+
+func envOr(getenv func(string) string, name, def string) string {
+	if v := strings.TrimSpace(getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// secretFromEnv reads NAME, or the file named by NAME_FILE (trailing newline trimmed). The
+// error names the variable, never the value.
+func secretFromEnv(getenv func(string) string, name string) (services.Secret, error) {
+	value, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case value != "" && file != "":
+		return "", fmt.Errorf("%s and %s_FILE are both set: set one", name, name)
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: cannot read %s: %w", name, file, err)
+		}
+		return services.Secret(strings.TrimRight(string(data), "\r\n")), nil
+	default:
+		return services.Secret(value), nil
+	}
+}
+
+// durationEnv reads a Go duration ("90s", "12h") or a number of days ("14d").
+func durationEnv(getenv func(string) string, name string, def time.Duration, problems *[]string) time.Duration {
+	raw := strings.TrimSpace(getenv(name))
+	if raw == "" {
+		return def
+	}
+	d, err := parseDuration(raw)
+	if err != nil || d <= 0 {
+		*problems = append(*problems, fmt.Sprintf("%s: %q is not a positive duration such as 90s, 12h or 14d", name, raw))
+		return def
+	}
+	return d
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}

@@ -1,0 +1,193 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/service-connector/service-connector/deploy"
+	"github.com/service-connector/service-connector/handlers"
+	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/delivery"
+	"github.com/service-connector/service-connector/services/exchange"
+	"github.com/service-connector/service-connector/services/identity"
+	"github.com/service-connector/service-connector/services/refservice"
+	"github.com/service-connector/service-connector/services/registry"
+	"github.com/service-connector/service-connector/services/store"
+)
+
+// demoPeople are offered for one-click sign-in in the demo.
+var demoPeople = []string{"alice@example.com", "bob@example.com", "carol@example.com"}
+
+// exampleServicesOrigin is where the example registry expects the reference services. The demo
+// points those URLs at wherever SC_DEMO_SERVICES_ADDR really put them.
+const exampleServicesOrigin = "http://127.0.0.1:8081/"
+
+// demoAPIs maps the example registry's service ids to the reference services' business APIs.
+var demoAPIs = map[string]refservice.API{
+	"purchase_orders": refservice.PurchaseOrders,
+	"invoicing":       refservice.Invoicing,
+	"crm":             refservice.CRM,
+}
+
+// runDemo runs the embedded default: the portal with dev sign-in, the reference services on
+// loopback, and delivery into $SC_DATA_DIR/homes/<user>/ without sudo.
+func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "service-connector demo takes no arguments (got %q); configure it with SC_* variables\n", args)
+		return 2
+	}
+	cfg, problems := loadConfig(getenv)
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "service-connector demo:", p)
+		}
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	if err := runDemoServers(ctx, cfg, log, stdout); err != nil {
+		fmt.Fprintln(stderr, "service-connector demo:", err)
+		return 1
+	}
+	return 0
+}
+
+func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	svcLn, err := net.Listen("tcp", cfg.DemoServicesAddr)
+	if err != nil {
+		return fmt.Errorf("SC_DEMO_SERVICES_ADDR: %w", err)
+	}
+	defer svcLn.Close()
+	reg, err := demoRegistry(cfg, "http://"+svcLn.Addr().String()+"/")
+	if err != nil {
+		return err
+	}
+
+	secrets := map[string]services.Secret{}
+	var refs []*refservice.Service
+	// The reference services keep their tokens here, so keys survive a restart of the demo.
+	if err := os.MkdirAll(filepath.Join(dataDir, "demo-services"), 0o700); err != nil {
+		return fmt.Errorf("create the reference services' state dir: %w", err)
+	}
+	for _, svc := range reg.Services() {
+		secret, ok := cfg.serviceSecret(svc.ID)
+		if api, demo := demoAPIs[svc.ID]; demo {
+			if !ok {
+				secret, ok = randomSecret(), true
+			}
+			ref, err := refservice.New(refservice.Config{ID: svc.ID, Name: svc.Name, API: api, Secret: secret,
+				StateFile:   filepath.Join(dataDir, "demo-services", svc.ID+".json"),
+				DebugTokens: true})
+			if err != nil {
+				return fmt.Errorf("reference service %s: %w", svc.ID, err)
+			}
+			refs = append(refs, ref)
+		}
+		if ok {
+			secrets[svc.ID] = secret
+		}
+	}
+
+	sessionSecret := cfg.SessionSecret
+	if sessionSecret == "" {
+		sessionSecret = randomSecret()
+	}
+	sessionStore, err := newSessionStore(sessionSecret, cfg.SessionMaxAge, false)
+	if err != nil {
+		return fmt.Errorf("session store: %w", err)
+	}
+	st, err := store.Open(filepath.Join(dataDir, "connections.json"))
+	if err != nil {
+		return err
+	}
+	userMap := map[string]string{}
+	if cfg.UserMapFile != "" {
+		if userMap, err = identity.LoadUserMap(cfg.UserMapFile); err != nil {
+			return fmt.Errorf("SC_USER_MAP_FILE: %w", err)
+		}
+	}
+	ids, err := identity.NewMapper(nil, userMap)
+	if err != nil {
+		return fmt.Errorf("identity: %w", err)
+	}
+	homes := filepath.Join(dataDir, "homes")
+	conn := connector.New(reg, st, exchange.New(&http.Client{}, cfg.ExchangeTimeout), delivery.NewDirInstaller(homes),
+		func(id string) (services.Secret, bool) { s, ok := secrets[id]; return s, ok },
+		connector.Options{Log: log, ExpiryWarning: cfg.ExpiryWarning})
+	h := handlers.New(handlers.Config{
+		Connector: conn, Identity: ids, Log: log, Demo: true, DemoPeople: demoPeople, DemoHomes: homes, Admins: cfg.AdminEmails,
+		Ready: []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
+	})
+	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, devLogin: true})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("SC_ADDR: %w", err)
+	}
+	defer ln.Close()
+
+	fmt.Fprintf(stdout, "Service Connector demo\n  portal:             http://%s/  (sign in as %s, or any email)\n  reference services: http://%s/<service id>/\n  delivering into:    %s/<user>/\n",
+		ln.Addr(), demoPeople[0], svcLn.Addr(), homes)
+	log.Info("demo started", "portal", ln.Addr().String(), "services", svcLn.Addr().String(), "data_dir", dataDir)
+	err = serveAll(ctx,
+		listener{newServer(portal, log), ln},
+		listener{newServer(refservice.Handler(refs...), log), svcLn})
+	log.Info("demo stopped")
+	return err
+}
+
+// demoRegistry loads SC_REGISTRY_FILE, or the embedded example registry, with the example
+// services' URLs pointed at servicesOrigin.
+func demoRegistry(cfg Config, servicesOrigin string) (*registry.Registry, error) {
+	name, data, skills := "deploy/service_connectors.json", []byte(nil), fs.FS(nil)
+	if cfg.RegistryFile == "" {
+		var err error
+		if data, err = deploy.Files.ReadFile("service_connectors.json"); err != nil {
+			return nil, err
+		}
+		if skills, err = fs.Sub(deploy.Files, "skills"); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		name = cfg.RegistryFile
+		if data, err = os.ReadFile(cfg.RegistryFile); err != nil {
+			return nil, fmt.Errorf("SC_REGISTRY_FILE: %w", err)
+		}
+		skillsDir := cfg.SkillsDir
+		if skillsDir == "" {
+			skillsDir = filepath.Join(filepath.Dir(cfg.RegistryFile), "skills")
+		}
+		skills = os.DirFS(skillsDir)
+	}
+	data = bytes.ReplaceAll(data, []byte(exampleServicesOrigin), []byte(servicesOrigin))
+	return registry.Parse(name, data, skills)
+}
+
+// writable checks that dir accepts a new file, as delivery and the store need.
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".readyz-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}

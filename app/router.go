@@ -1,0 +1,65 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-contrib/sessions"
+	"github.com/gin-gonic/gin"
+
+	"github.com/service-connector/service-connector/handlers"
+	"github.com/service-connector/service-connector/static"
+)
+
+// sessionCookie is the name of the portal's session cookie.
+const sessionCookie = "sc_session"
+
+// routerConfig is what the router is built from.
+type routerConfig struct {
+	handlers       *handlers.Handlers
+	sessions       sessions.Store
+	log            *slog.Logger
+	devLogin       bool
+	trustedOrigins []string
+}
+
+// newRouter holds every route of the portal, in this one place, and wraps the whole handler
+// in Go's cross-origin protection: an unsafe request from another site answers 403.
+func newRouter(rc routerConfig) (http.Handler, error) {
+	h := rc.handlers
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(handlers.Recovery(rc.log), handlers.AccessLog(rc.log), handlers.SecurityHeaders)
+
+	r.StaticFS("/static", http.FS(static.FS))
+	r.GET("/healthz", h.Healthz)
+	r.GET("/readyz", h.Readyz)
+
+	web := r.Group("/", sessions.Sessions(sessionCookie, rc.sessions))
+	web.GET("/login", h.LoginPage)
+	web.POST("/logout", h.Logout)
+	if rc.devLogin {
+		web.POST("/auth/dev-login", h.DevLogin)
+	}
+	web.GET("/", h.RequirePage, h.Dashboard)
+	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
+	web.POST("/connectors/:id/disconnect", h.RequireFragment, h.DisconnectCard)
+
+	api := web.Group("/api/service-connectors", h.RequireAPI)
+	api.GET("", h.ListAPI)
+	api.POST("/connect", h.ConnectAPI)
+	api.POST("/disconnect", h.DisconnectAPI)
+	api.GET("/health", h.HealthAPI)
+
+	r.NoRoute(h.NotFound)
+	r.NoMethod(h.MethodNotAllowed)
+
+	cop := http.NewCrossOriginProtection()
+	for _, origin := range rc.trustedOrigins {
+		if err := cop.AddTrustedOrigin(origin); err != nil {
+			return nil, err
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(h.CrossOriginDenied))
+	return cop.Handler(r), nil
+}
