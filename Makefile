@@ -6,8 +6,10 @@ GINKGO := $(GO) tool ginkgo
 TEMPL := $(GO) tool templ
 GINKGO_FLAGS := -r --succinct=false --no-color --randomize-all --race --fail-on-pending --fail-on-empty --keep-going --compilers=2 --timeout=20m
 SPEC_LOG := var/test-output.txt
-# What the specs need from the machine, by command and by Debian package.
-TEST_COMMANDS := /usr/lib/chromium/chromium:chromium sudo:sudo
+# What the specs need from the machine, as a command or path and its Debian package.
+TEST_COMMANDS := /usr/lib/chromium/chromium:chromium sudo:sudo /usr/sbin/visudo:sudo \
+  /usr/sbin/useradd:passwd /usr/bin/gawk:gawk /usr/bin/original-awk:original-awk /usr/bin/dash:dash \
+  /usr/sbin/sshd:openssh-server /usr/bin/ssh:openssh-client /usr/lib/python3/dist-packages/dotenv:python3-dotenv
 
 .DEFAULT_GOAL := help
 
@@ -36,7 +38,7 @@ lint: ## go vet, and fail on unformatted Go code
 test-deps: ## install what the specs need (Chromium, sudo) when it is missing
 	@missing=""; for pair in $(TEST_COMMANDS); do \
 	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
-	  command -v $$cmd >/dev/null 2>&1 || [ -x $$cmd ] || missing="$$missing $$pkg"; \
+	  command -v $$cmd >/dev/null 2>&1 || [ -e $$cmd ] || missing="$$missing $$pkg"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \

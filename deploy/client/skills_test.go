@@ -1,0 +1,72 @@
+package client_test
+
+import (
+	"os"
+	"path/filepath"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("Mirroring the skills", func() {
+	var (
+		r       runner
+		project string
+		server  string
+		rules   string
+	)
+
+	BeforeEach(func() {
+		r = newRunner("/usr/bin/dash", "original-awk")
+		project = GinkgoT().TempDir()
+		server = GinkgoT().TempDir()
+		rules = filepath.Join(project, ".claude", "rules")
+		writeFile(filepath.Join(server, ".service_env"), serverEnv, 0o600)
+		writeFile(filepath.Join(server, ".claude_rules", "sc_crm.md"), "# CRM v2\n", 0o600)
+		writeFile(filepath.Join(server, ".claude_rules", "sc_invoicing.md"), "# Invoicing\n", 0o600)
+		writeFile(filepath.Join(server, ".claude_rules", "km_server_only.md"), "not a skill of ours\n", 0o600)
+		writeFile(filepath.Join(rules, "sc_crm.md"), "# CRM v1\n", 0o644)
+		writeFile(filepath.Join(rules, "sc_stale.md"), "# gone\n", 0o644)
+		writeFile(filepath.Join(rules, "km_mine.md"), "mine\n", 0o644)
+		writeFile(filepath.Join(rules, "notes.txt"), "mine too\n", 0o644)
+	})
+
+	It("makes the set of sc_*.md exactly the server's and touches no other file", func() {
+		res := r.run(project, "--from-dir", server)
+		Expect(res.code).To(Equal(0), res.stderr)
+		entries, err := os.ReadDir(rules)
+		Expect(err).NotTo(HaveOccurred())
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		Expect(names).To(ConsistOf("sc_crm.md", "sc_invoicing.md", "km_mine.md", "notes.txt"))
+		Expect(readFile(filepath.Join(rules, "sc_crm.md"))).To(Equal("# CRM v2\n"))
+		Expect(readFile(filepath.Join(rules, "sc_invoicing.md"))).To(Equal("# Invoicing\n"))
+		Expect(readFile(filepath.Join(rules, "km_mine.md"))).To(Equal("mine\n"))
+		Expect(readFile(filepath.Join(rules, "notes.txt"))).To(Equal("mine too\n"))
+	})
+
+	It("creates the rules directory when the project has none", func() {
+		Expect(os.RemoveAll(filepath.Join(project, ".claude"))).To(Succeed())
+		res := r.run(project, "--from-dir", server, "--rules", "custom/rules")
+		Expect(res.code).To(Equal(0), res.stderr)
+		Expect(readFile(filepath.Join(project, "custom", "rules", "sc_crm.md"))).To(Equal("# CRM v2\n"))
+	})
+
+	When("run with --dry-run", func() {
+		It("says what would change and changes nothing", func() {
+			writeFile(filepath.Join(project, ".env"), "A=1\n", 0o644)
+			res := r.run(project, "--from-dir", server, "--dry-run")
+			Expect(res.code).To(Equal(0), res.stderr)
+			Expect(res.stdout).To(ContainSubstring("would write 2 key(s)"))
+			Expect(res.stdout).To(ContainSubstring("would install skill"))
+			Expect(res.stdout).To(ContainSubstring("would remove skill"))
+			Expect(res.stdout).NotTo(ContainSubstring("pk_live_abc123"))
+			Expect(readFile(filepath.Join(project, ".env"))).To(Equal("A=1\n"))
+			Expect(readFile(filepath.Join(rules, "sc_crm.md"))).To(Equal("# CRM v1\n"))
+			Expect(filepath.Join(rules, "sc_stale.md")).To(BeAnExistingFile())
+			Expect(filepath.Join(rules, "sc_invoicing.md")).NotTo(BeAnExistingFile())
+		})
+	})
+})

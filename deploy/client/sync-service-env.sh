@@ -1,0 +1,432 @@
+#!/bin/sh
+# sync-service-env.sh: bring the Service Connector keys and skills from the analysis
+# server to this laptop. Keys go into a marked block of ./.env; the sc_*.md skills are
+# mirrored into ./.claude/rules/. Every other line of .env and every other file is left
+# exactly as it was. POSIX sh and portable tools only: it runs on macOS and Linux.
+#
+# Extra ssh options (for instance "-F /path/to/ssh_config") can be given in SC_SSH_OPTS;
+# they are split on blanks and passed to every ssh call.
+
+set -u
+
+START_MARK='# --- SERVICE CONNECTOR START ---'
+END_MARK='# --- SERVICE CONNECTOR END ---'
+WARN_DAYS=14
+
+host=data-analyst
+env_file=./.env
+rules_dir=./.claude/rules
+from_dir=
+dry_run=0
+quiet=0
+
+usage() {
+	cat <<'EOF'
+Usage: sync-service-env.sh [options]
+
+Fetch your Service Connector keys (~/.service_env) and skills (~/.claude_rules/sc_*.md)
+from the analysis server and merge them into this project.
+
+  --host HOST      ssh host to fetch from (default: data-analyst)
+  --env FILE       .env file to update (default: ./.env)
+  --rules DIR      skills directory to mirror sc_*.md into (default: ./.claude/rules)
+  --from-dir DIR   read DIR/.service_env and DIR/.claude_rules/ instead of using ssh
+  --dry-run        print what would change, change nothing
+  --quiet          print only warnings and errors
+  --help           show this help
+
+Environment: SC_SSH_OPTS adds options to every ssh call (e.g. "-F ~/.ssh/other_config").
+Only the lines between the SERVICE CONNECTOR START and END markers of .env are replaced.
+EOF
+}
+
+say() {
+	if [ "$quiet" -eq 0 ]; then
+		printf '%s\n' "$*"
+	fi
+}
+
+warn() {
+	printf 'sync-service-env: warning: %s\n' "$*" >&2
+}
+
+die() {
+	printf 'sync-service-env: %s\n' "$*" >&2
+	exit 1
+}
+
+need_arg() {
+	if [ "$2" -lt 2 ]; then
+		die "option $1 needs a value (see --help)"
+	fi
+}
+
+while [ "$#" -gt 0 ]; do
+	case $1 in
+	--host) need_arg "$1" "$#"; host=$2; shift 2 ;;
+	--host=*) host=${1#--host=}; shift ;;
+	--env) need_arg "$1" "$#"; env_file=$2; shift 2 ;;
+	--env=*) env_file=${1#--env=}; shift ;;
+	--rules) need_arg "$1" "$#"; rules_dir=$2; shift 2 ;;
+	--rules=*) rules_dir=${1#--rules=}; shift ;;
+	--from-dir) need_arg "$1" "$#"; from_dir=$2; shift 2 ;;
+	--from-dir=*) from_dir=${1#--from-dir=}; shift ;;
+	--dry-run) dry_run=1; shift ;;
+	--quiet) quiet=1; shift ;;
+	--help | -h) usage; exit 0 ;;
+	*) die "unknown option '$1' (see --help)" ;;
+	esac
+done
+
+case $host in
+'' | -*) die "invalid --host '$host'" ;;
+esac
+if [ -z "$env_file" ] || [ -z "$rules_dir" ]; then
+	die "--env and --rules need a non-empty value"
+fi
+if [ -n "$from_dir" ] && [ ! -d "$from_dir" ]; then
+	die "--from-dir $from_dir is not a directory"
+fi
+
+# awk must treat .env as bytes, whatever the analyst's locale.
+LC_ALL=C
+export LC_ALL
+
+umask 077
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sc-sync.XXXXXXXX") || die "cannot create a private temporary directory"
+# Temp files in the .env and rules directories are removed on any exit too.
+stray=
+cleanup() {
+	rm -rf "$tmp"
+	if [ -n "$stray" ]; then
+		rm -f "$stray"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+# remote runs a command on the server through sh, whatever the login shell is, never
+# prompting: a sync run from a script must fail rather than hang on a password.
+remote() {
+	set -f
+	# shellcheck disable=SC2086 # SC_SSH_OPTS is split on purpose.
+	ssh ${SC_SSH_OPTS:-} -o BatchMode=yes -o ConnectTimeout=15 -- "$host" "sh -c '$1'"
+	rc=$?
+	set +f
+	return "$rc"
+}
+
+# ssh_reason is ssh's last complaint, so the analyst sees why the host was not reached.
+ssh_reason() {
+	reason=$(tail -n 1 "$tmp/ssh.err" | tr -d '\r')
+	printf '%s' "${reason:-ssh exit $1}"
+}
+
+# ---- fetch: everything lands in $tmp before anything local is changed ----------------
+
+server_env=$tmp/service_env
+server_skills=$tmp/skills
+mkdir "$server_skills" || die "cannot create a temporary directory"
+env_state=present
+where=${from_dir:-$host}
+
+valid_skill_name() {
+	case $1 in
+	sc_*.md) ;;
+	*) return 1 ;;
+	esac
+	case $1 in
+	*[!A-Za-z0-9._-]* | .* | *..*) return 1 ;;
+	esac
+	return 0
+}
+
+if [ -n "$from_dir" ]; then
+	if [ ! -e "$from_dir/.service_env" ] && [ ! -L "$from_dir/.service_env" ]; then
+		env_state=absent
+		: >"$server_env"
+	elif ! cat "$from_dir/.service_env" >"$server_env" 2>/dev/null; then
+		die "cannot read $from_dir/.service_env; .env and skills left unchanged"
+	fi
+	if [ -d "$from_dir/.claude_rules" ]; then
+		for f in "$from_dir"/.claude_rules/sc_*.md; do
+			[ -f "$f" ] || continue
+			name=${f##*/}
+			valid_skill_name "$name" || continue
+			cat "$f" >"$server_skills/$name" 2>/dev/null ||
+				die "cannot read $f; .env and skills left unchanged"
+		done
+	fi
+else
+	remote 'if [ -e .service_env ]; then exec cat .service_env; else exit 44; fi' >"$server_env" 2>"$tmp/ssh.err"
+	rc=$?
+	if [ "$rc" -eq 44 ]; then
+		env_state=absent
+	elif [ "$rc" -ne 0 ]; then
+		die "could not fetch ~/.service_env from $host ($(ssh_reason "$rc")); kept the old keys in $env_file and the skills as they were"
+	fi
+	remote 'cd .claude_rules 2>/dev/null || exit 0; for f in sc_*.md; do if [ -f "$f" ]; then printf "%s\n" "$f"; fi; done' >"$tmp/skills.list" 2>"$tmp/ssh.err" ||
+		die "could not list ~/.claude_rules on $host; kept the old keys in $env_file and the skills as they were"
+	while IFS= read -r name; do
+		valid_skill_name "$name" || continue
+		remote "exec cat .claude_rules/$name" >"$server_skills/$name" 2>"$tmp/ssh.err" ||
+			die "could not fetch ~/.claude_rules/$name from $host; kept the old keys in $env_file and the skills as they were"
+	done <"$tmp/skills.list"
+fi
+
+# ---- check the server file: comments and NAME=value lines only ------------------------
+
+# The block is built from the server's lines; key names go to keys.list. A line that is
+# not a comment or a plain NAME=value stops the run, so a damaged file never reaches .env.
+problem=$(awk -v S="$START_MARK" -v E="$END_MARK" -v blk="$tmp/block" -v keys="$tmp/keys.list" '
+{
+	sub(/\r$/, "")
+	if ($0 ~ /^[ \t]*$/) next
+	if ($0 == S || $0 == E) { print "line " NR " of the server file is a block marker"; exit }
+	if ($0 ~ /^#/) { print > blk; next }
+	if ($0 !~ /^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9._~+\/:@=-]*$/) {
+		print "line " NR " of the server file is not a NAME=value line"; exit
+	}
+	name = $0; sub(/=.*/, "", name)
+	if (name in seen) { print "key " name " appears twice in the server file"; exit }
+	seen[name] = 1
+	print > blk
+	print name > keys
+}' "$server_env")
+if [ -n "$problem" ]; then
+	die "~/.service_env from $where is damaged ($problem); nothing changed"
+fi
+: >>"$tmp/block"
+: >>"$tmp/keys.list"
+nkeys=$(awk 'END { print NR }' "$tmp/keys.list")
+
+# ---- check .env: its block, if any, must be whole ------------------------------------
+
+env_exists=0
+if [ -e "$env_file" ] || [ -L "$env_file" ]; then
+	[ -f "$env_file" ] || die "$env_file is not a regular file; nothing changed"
+	[ -r "$env_file" ] || die "cannot read $env_file; nothing changed"
+	env_exists=1
+	cp "$env_file" "$tmp/env.old" || die "cannot read $env_file; nothing changed"
+else
+	: >"$tmp/env.old"
+fi
+
+damage=$(awk -v S="$START_MARK" -v E="$END_MARK" '
+{
+	t = $0; sub(/\r$/, "", t)
+	if (t == S) {
+		if (s) { print "two START markers, lines " s " and " NR; bad = 1; exit }
+		s = NR
+	} else if (t == E) {
+		if (!s) { print "END marker on line " NR " comes before any START marker"; bad = 1; exit }
+		if (e) { print "two END markers, lines " e " and " NR; bad = 1; exit }
+		e = NR
+	}
+}
+END { if (!bad && s && !e) print "START marker on line " s " has no END marker" }' "$tmp/env.old")
+if [ -n "$damage" ]; then
+	die "the Service Connector block in $env_file is damaged ($damage); fix or remove the markers by hand, nothing changed"
+fi
+
+# ---- merge -----------------------------------------------------------------------------
+
+# awk always ends its output with a newline; remember whether the original did not, so
+# a last line of the analyst's own is written back byte for byte.
+no_final_newline=0
+if [ -s "$tmp/env.old" ] && [ -n "$(tail -c 1 "$tmp/env.old")" ]; then
+	no_final_newline=1
+fi
+
+awk -v S="$START_MARK" -v E="$END_MARK" -v blk="$tmp/block" -v nkeys="$nkeys" -v nonl="$no_final_newline" '
+{ line[NR] = $0 }
+END {
+	n = NR; s = 0; e = 0
+	for (i = 1; i <= n; i++) {
+		t = line[i]; sub(/\r$/, "", t)
+		if (t == S) s = i
+		else if (t == E) e = i
+	}
+	# The block follows the file'"'"'s own line ends, so a CRLF .env stays CRLF.
+	cr = ""
+	if (s) { if (line[s] ~ /\r$/) cr = "\r" }
+	else if (n > 0 && line[1] ~ /\r$/) cr = "\r"
+	nb = 0
+	if (nkeys > 0) {
+		b[++nb] = S cr
+		while ((getline l < blk) > 0) b[++nb] = l cr
+		b[++nb] = E cr
+	}
+	k = 0
+	if (s) {
+		for (i = 1; i < s; i++) o[++k] = line[i]
+		for (i = 1; i <= nb; i++) o[++k] = b[i]
+		for (i = e + 1; i <= n; i++) o[++k] = line[i]
+		lastmine = (e < n)
+	} else {
+		for (i = 1; i <= n; i++) o[++k] = line[i]
+		for (i = 1; i <= nb; i++) o[++k] = b[i]
+		lastmine = (nb == 0)
+	}
+	for (i = 1; i <= k; i++) {
+		if (i == k && nonl && lastmine) printf "%s", o[i]
+		else printf "%s\n", o[i]
+	}
+}' "$tmp/env.old" >"$tmp/env.new" || die "could not merge the keys into $env_file; nothing changed"
+
+# Tell the analyst when one of their own lines outside the block sets a synced key: with
+# python-dotenv the last assignment wins, so a later line hides the synced key.
+if [ "$nkeys" -gt 0 ]; then
+	awk -v S="$START_MARK" -v E="$END_MARK" -v keys="$tmp/keys.list" -v f="$env_file" '
+	BEGIN { while ((getline k < keys) > 0) want[k] = 1 }
+	{
+		t = $0; sub(/\r$/, "", t)
+		if (t == S) { inblk = 1; next }
+		if (t == E) { inblk = 0; after = 1; next }
+		if (inblk) next
+		sub(/^[ \t]*export[ \t]+/, "", t)
+		sub(/^[ \t]*/, "", t)
+		if (t !~ /^[A-Za-z_][A-Za-z0-9_]*[ \t]*=/) next
+		name = t; sub(/[ \t]*=.*/, "", name)
+		if (name in want)
+			printf "sync-service-env: warning: %s is also set on line %d of %s, %s; python-dotenv uses the last one\n", name, NR, f, (after ? "after the Service Connector block, so your line wins" : "before the Service Connector block") > "/dev/stderr"
+	}' "$tmp/env.new"
+fi
+
+# ---- expiry ---------------------------------------------------------------------------
+
+now=${SC_NOW:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
+awk -v now="$now" -v days="$WARN_DAYS" '
+function civil(y, m, d,    era, yoe, doy, doe) {
+	y -= (m <= 2)
+	era = int(y / 400)
+	yoe = y - era * 400
+	doy = int((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1
+	doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
+	return era * 146097 + doe - 719468
+}
+# epoch turns an RFC 3339 time into seconds since 1970, or -1 if it is not one.
+function epoch(t,    secs, off, sign) {
+	if (t !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][Tt ][0-9][0-9]:[0-9][0-9]:[0-9][0-9]/) return -1
+	secs = civil(substr(t, 1, 4) + 0, substr(t, 6, 2) + 0, substr(t, 9, 2) + 0) * 86400 + substr(t, 12, 2) * 3600 + substr(t, 15, 2) * 60 + substr(t, 18, 2)
+	t = substr(t, 20)
+	sub(/^\.[0-9]+/, "", t)
+	if (t ~ /^[Zz]$/) return secs
+	if (t !~ /^[+-][0-9][0-9]:[0-9][0-9]$/) return -1
+	off = substr(t, 2, 2) * 3600 + substr(t, 5, 2) * 60
+	sign = (substr(t, 1, 1) == "+") ? 1 : -1
+	return secs - sign * off
+}
+BEGIN { nowsec = epoch(now) }
+{
+	sub(/\r$/, "")
+	if ($0 !~ /^#[ \t]*[A-Za-z0-9_.-]+[ \t]+expires[ \t]+[^ \t]+[ \t]*$/) next
+	n = split($0, f, /[ \t]+/)
+	svc = f[2]; when = f[4]
+	if (f[1] != "#") { svc = substr(f[1], 2); when = f[3] }
+	at = epoch(when)
+	if (at < 0 || nowsec < 0) next
+	if (at <= nowsec)
+		printf "sync-service-env: warning: your %s key expired on %s; reconnect %s in the Service Connector portal, then sync again\n", svc, when, svc > "/dev/stderr"
+	else if (at - nowsec <= days * 86400)
+		printf "sync-service-env: warning: your %s key expires in %d day(s) (%s); reconnect %s in the Service Connector portal, then sync again\n", svc, int((at - nowsec + 86399) / 86400), when, svc > "/dev/stderr"
+}' "$tmp/block"
+
+# ---- plan the skills -----------------------------------------------------------------
+
+: >"$tmp/skills.add"
+: >"$tmp/skills.del"
+for f in "$server_skills"/sc_*.md; do
+	[ -f "$f" ] || continue
+	name=${f##*/}
+	if [ ! -f "$rules_dir/$name" ] || [ -L "$rules_dir/$name" ] || ! cmp -s "$f" "$rules_dir/$name"; then
+		printf '%s\n' "$name" >>"$tmp/skills.add"
+	fi
+done
+if [ -d "$rules_dir" ]; then
+	for f in "$rules_dir"/sc_*.md; do
+		[ -f "$f" ] || [ -L "$f" ] || continue
+		name=${f##*/}
+		if [ ! -f "$server_skills/$name" ]; then
+			printf '%s\n' "$name" >>"$tmp/skills.del"
+		fi
+	done
+fi
+
+env_changes=1
+if [ "$env_exists" -eq 1 ] && cmp -s "$tmp/env.old" "$tmp/env.new"; then
+	env_changes=0
+fi
+if [ "$env_exists" -eq 0 ] && [ "$nkeys" -eq 0 ]; then
+	env_changes=0
+fi
+
+if [ "$env_state" = absent ]; then
+	say "no ~/.service_env on $where: you have no connected services yet"
+fi
+
+if [ "$dry_run" -eq 1 ]; then
+	if [ "$env_changes" -eq 1 ]; then
+		if [ "$nkeys" -gt 0 ]; then
+			say "would write $nkeys key(s) into $env_file: $(tr '\n' ' ' <"$tmp/keys.list")"
+		else
+			say "would remove the Service Connector block from $env_file"
+		fi
+	else
+		say "$env_file is up to date"
+	fi
+	while IFS= read -r name; do say "would install skill $rules_dir/$name"; done <"$tmp/skills.add"
+	while IFS= read -r name; do say "would remove skill $rules_dir/$name"; done <"$tmp/skills.del"
+	exit 0
+fi
+
+# ---- apply: .env first, atomically ---------------------------------------------------
+
+case $env_file in
+*/*) env_dir=${env_file%/*} ;;
+*) env_dir=. ;;
+esac
+[ -n "$env_dir" ] || env_dir=/
+
+if [ "$env_changes" -eq 1 ]; then
+	[ -d "$env_dir" ] || die "directory $env_dir does not exist; nothing changed"
+	# Renaming over a symlink would replace the link, not the file it points to.
+	[ ! -L "$env_file" ] || die "$env_file is a symlink; point --env at the real file, nothing changed"
+	stray=$(mktemp "$env_dir/.env.sc-sync.XXXXXXXX") || die "cannot create a temporary file in $env_dir; nothing changed"
+	chmod 600 "$stray" || die "cannot set the mode of a temporary file in $env_dir; nothing changed"
+	cat "$tmp/env.new" >"$stray" || die "cannot write a temporary file in $env_dir; nothing changed"
+	mv -f "$stray" "$env_file" || die "cannot replace $env_file; nothing changed"
+	stray=
+	if [ "$nkeys" -gt 0 ]; then
+		say "wrote $nkeys key(s) into $env_file: $(tr '\n' ' ' <"$tmp/keys.list")"
+	else
+		say "removed the Service Connector block from $env_file"
+	fi
+else
+	say "$env_file is up to date"
+fi
+# The analyst's .env holds secrets: keep it private even if it was not rewritten.
+if [ -f "$env_file" ] && [ ! -L "$env_file" ]; then
+	chmod 600 "$env_file" || warn "cannot set mode 600 on $env_file"
+fi
+
+# ---- apply: skills, each replaced atomically -----------------------------------------
+
+if [ -s "$tmp/skills.add" ]; then
+	mkdir -p "$rules_dir" || die "cannot create $rules_dir; keys were synced, skills were not"
+fi
+while IFS= read -r name; do
+	stray=$(mktemp "$rules_dir/.sc-sync.XXXXXXXX") || die "cannot create a temporary file in $rules_dir"
+	cat "$server_skills/$name" >"$stray" || die "cannot write a temporary file in $rules_dir"
+	chmod 600 "$stray" || die "cannot set the mode of a temporary file in $rules_dir"
+	mv -f "$stray" "$rules_dir/$name" || die "cannot replace $rules_dir/$name"
+	stray=
+	say "installed skill $rules_dir/$name"
+done <"$tmp/skills.add"
+while IFS= read -r name; do
+	rm -f "$rules_dir/$name" || die "cannot remove $rules_dir/$name"
+	say "removed skill $rules_dir/$name"
+done <"$tmp/skills.del"
+
+exit 0
