@@ -62,8 +62,9 @@ specs: ## print the spec tree as readable behaviour, for QA
 	  done; echo; \
 	done
 
-build: ## build bin/service-connector
+build: ## build bin/service-connector and bin/install-service-env
 	$(GO) build -o bin/service-connector .
+	$(GO) build -o bin/install-service-env ./sudo
 
 run: build ## run the demo: portal on 127.0.0.1:8080, reference services on 127.0.0.1:8081, files in ./var/homes
 	./bin/service-connector demo
