@@ -18,6 +18,7 @@ const usage = `Usage: service-connector COMMAND
 
 Commands:
   demo                   run the portal with dev sign-in and the reference services on loopback
+  serve                  run the production portal: Google sign-in, sudo delivery (see README.md)
   registry check FILE    validate a registry and its skill files (--skills DIR; default: skills/ beside FILE)
   help                   show this text
 
@@ -43,6 +44,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[1] {
 	case "demo":
 		return runDemo(ctx, args[2:], getenv, stdout, stderr)
+	case "serve":
+		return Serve(ctx, args[2:], getenv, stdout, stderr, GoogleDefaults())
 	case "registry":
 		return runRegistry(args[2:], stdout, stderr)
 	case "help", "-h", "--help":

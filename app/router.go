@@ -41,6 +41,9 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 	if rc.devLogin {
 		web.POST("/auth/dev-login", h.DevLogin)
 	}
+	web.GET("/auth/google", h.GoogleLogin)
+	web.GET("/auth/google/callback", h.GoogleCallback)
+	web.GET("/admin", h.RequirePage, h.Admin)
 	web.GET("/", h.RequirePage, h.Dashboard)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
 	web.POST("/connectors/:id/disconnect", h.RequireFragment, h.DisconnectCard)

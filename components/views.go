@@ -55,6 +55,17 @@ type DashboardProps struct {
 	Flash *FlashView
 	// DemoHome is, in the demo, the folder that stands for the person's home directory.
 	DemoHome string
+	// NoAccount is set when the person has no account on the analyst server yet, so nothing
+	// can be delivered and Connect is unavailable.
+	NoAccount bool
+}
+
+// AdminServiceView is one registry service as the admin page lists it: nothing secret.
+type AdminServiceView struct {
+	ID         string
+	Name       string
+	Enabled    bool
+	Configured bool
 }
 
 // LoginProps is everything the sign-in page shows.

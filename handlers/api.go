@@ -79,7 +79,7 @@ func (h *Handlers) ListAPI(c *gin.Context) {
 }
 
 // ConnectAPI serves POST /api/service-connectors/connect with {"service_id": "..."}.
-func (h *Handlers) ConnectAPI(c *gin.Context) { h.changeAPI(c, h.connector.Connect, connectedMessage) }
+func (h *Handlers) ConnectAPI(c *gin.Context) { h.changeAPI(c, h.connect, connectedMessage) }
 
 // DisconnectAPI serves POST /api/service-connectors/disconnect with {"service_id": "..."}.
 func (h *Handlers) DisconnectAPI(c *gin.Context) {

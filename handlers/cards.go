@@ -18,12 +18,22 @@ type change func(ctx context.Context, user services.User, serviceID string) (con
 // ConnectCard serves POST /connectors/:id/connect: from htmx it answers the new card and a
 // flash; from a plain form it redirects to the dashboard with the flash.
 func (h *Handlers) ConnectCard(c *gin.Context) {
-	h.changeCard(c, h.connector.Connect, connectedMessage)
+	h.changeCard(c, h.connect, connectedMessage)
 }
 
 // DisconnectCard serves POST /connectors/:id/disconnect, like ConnectCard.
 func (h *Handlers) DisconnectCard(c *gin.Context) {
 	h.changeCard(c, h.connector.Disconnect, disconnectedMessage)
+}
+
+// connect is the Connect use case, refused up front for a person without a server account:
+// there would be nowhere to deliver the key.
+func (h *Handlers) connect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error) {
+	if !h.accountOK(user.Username) {
+		return connector.ServiceState{}, services.Errorf(services.EUnavailable,
+			"There is no server account for %s yet, so Connect is unavailable. Ask an admin to create it.", user.Username)
+	}
+	return h.connector.Connect(ctx, user, serviceID)
 }
 
 func connectedMessage(st connector.ServiceState) string {

@@ -6,8 +6,10 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/service-connector/service-connector/components"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 )
@@ -26,6 +28,19 @@ type Identity interface {
 	Username(email string) (string, error)
 }
 
+// GoogleUser is what Google says about the person who signed in.
+type GoogleUser struct {
+	Email         string
+	EmailVerified bool
+	HostedDomain  string // the "hd" claim: the Google Workspace domain; empty for a personal account
+}
+
+// Google runs the OAuth exchange with Google; app implements it with goth.
+type Google interface {
+	AuthURL(state string) (string, error)
+	User(ctx context.Context, code string) (GoogleUser, error)
+}
+
 // Check is one readiness check: nil when the part it checks can serve.
 type Check struct {
 	Name string
@@ -42,6 +57,14 @@ type Config struct {
 	DemoHomes  string   // the demo's folder of home directories, shown on the dashboard
 	Admins     []string // emails of admins
 	Ready      []Check  // readiness checks for /readyz
+	// Google signs people in (serve); AllowedDomains are the email domains it lets in.
+	Google         Google
+	AllowedDomains []string
+	// AccountExists reports whether the server has an account of that name; nil means every
+	// name has one (the demo creates its homes itself).
+	AccountExists func(username string) bool
+	// Services lists the registry's services for the admin page.
+	Services func() []components.AdminServiceView
 }
 
 // Handlers serves the portal's routes. Build it with New; app wires it to the router.
@@ -54,6 +77,10 @@ type Handlers struct {
 	demoHomes  string
 	admins     map[string]bool
 	ready      []Check
+	google     Google
+	domains    map[string]bool
+	accountOK  func(string) bool
+	services   func() []components.AdminServiceView
 }
 
 // New returns the handlers over cfg.
@@ -67,6 +94,16 @@ func New(cfg Config) *Handlers {
 		demoHomes:  cfg.DemoHomes,
 		admins:     map[string]bool{},
 		ready:      cfg.Ready,
+		google:     cfg.Google,
+		domains:    map[string]bool{},
+		accountOK:  cfg.AccountExists,
+		services:   cfg.Services,
+	}
+	if h.accountOK == nil {
+		h.accountOK = func(string) bool { return true }
+	}
+	for _, d := range cfg.AllowedDomains {
+		h.domains[strings.ToLower(strings.TrimSpace(d))] = true
 	}
 	if h.log == nil {
 		h.log = slog.Default()
