@@ -2,12 +2,12 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
+	"net/url"
+	"strings"
 
-	"github.com/markbates/goth"
+	gothgoogle "github.com/markbates/goth/providers/google"
 	"golang.org/x/oauth2"
 
 	"github.com/service-connector/service-connector/handlers"
@@ -15,9 +15,6 @@ import (
 
 // googleScopes are what the portal asks Google for: who the person is, and nothing more.
 var googleScopes = []string{"openid", "email", "profile"}
-
-// maxUserInfo bounds Google's userinfo answer.
-const maxUserInfo = 64 << 10
 
 // GoogleEndpoints are where the portal talks to Google. Specs point them at a fake Google.
 type GoogleEndpoints struct {
@@ -35,47 +32,47 @@ func GoogleDefaults() GoogleEndpoints {
 	}
 }
 
-// googleSignIn is the portal's Google sign-in: an OAuth 2.0 client for Google's endpoints,
-// answering with goth's User. It keeps no package-level state (no goth.UseProviders, no
-// gothic store), so the provider is set up in this one place and specs can run it side by side.
+// googleSignIn is the portal's Google sign-in, through goth's Google provider. goth keeps
+// Google's endpoint in a package variable; newGoogleSignIn is the one place that sets it.
 type googleSignIn struct {
-	config   oauth2.Config
-	userInfo string
-	client   *http.Client
+	provider *gothgoogle.Provider
 }
 
-// newGoogleSignIn returns the Google sign-in for the portal at baseURL; client carries the
-// token and userinfo calls.
+// newGoogleSignIn returns the Google sign-in for the portal at baseURL. client carries the
+// token and userinfo calls and must have a timeout: goth gives them no context. When ep is
+// not Google's own (specs run a fake Google), the client sends the userinfo call, whose
+// address goth fixes, to ep.UserInfoURL instead.
 func newGoogleSignIn(clientID string, clientSecret string, baseURL string, ep GoogleEndpoints, client *http.Client) *googleSignIn {
-	return &googleSignIn{
-		config: oauth2.Config{
-			ClientID:     clientID,
-			ClientSecret: clientSecret,
-			RedirectURL:  baseURL + "/auth/google/callback",
-			Endpoint:     oauth2.Endpoint{AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
-			Scopes:       googleScopes,
-		},
-		userInfo: ep.UserInfoURL,
-		client:   client,
+	gothgoogle.Endpoint = oauth2.Endpoint{AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, AuthStyle: oauth2.AuthStyleInParams}
+	p := gothgoogle.New(clientID, clientSecret, baseURL+"/auth/google/callback", googleScopes...)
+	c := *client
+	if ep.UserInfoURL != GoogleDefaults().UserInfoURL {
+		c.Transport = userInfoRedirect{to: ep.UserInfoURL, next: client.Transport}
 	}
+	p.HTTPClient = &c
+	return &googleSignIn{provider: p}
 }
 
 // AuthURL returns Google's consent page for a sign-in carrying state.
 func (g *googleSignIn) AuthURL(state string) (string, error) {
-	return g.config.AuthCodeURL(state), nil
+	sess, err := g.provider.BeginAuth(state)
+	if err != nil {
+		return "", fmt.Errorf("begin google sign-in: %w", err)
+	}
+	return sess.GetAuthURL()
 }
 
 // User trades the code for a token and asks Google who signed in. The token is used once and
 // dropped: the portal keeps no Google token, and never puts one in an error.
-func (g *googleSignIn) User(ctx context.Context, code string) (handlers.GoogleUser, error) {
-	ctx = context.WithValue(ctx, oauth2.HTTPClient, g.client)
-	tok, err := g.config.Exchange(ctx, code)
-	if err != nil {
+func (g *googleSignIn) User(_ context.Context, code string) (handlers.GoogleUser, error) {
+	sess := &gothgoogle.Session{}
+	if _, err := sess.Authorize(g.provider, url.Values{"code": {code}}); err != nil {
 		return handlers.GoogleUser{}, fmt.Errorf("exchange google code: %w", oauth2Failure(err))
 	}
-	u, err := g.fetchUser(ctx, tok)
+	u, err := g.provider.FetchUser(sess)
 	if err != nil {
-		return handlers.GoogleUser{}, err
+		// goth's error names the provider and the status, never the token.
+		return handlers.GoogleUser{}, fmt.Errorf("fetch google user: %w", err)
 	}
 	return handlers.GoogleUser{
 		Email:         u.Email,
@@ -84,31 +81,27 @@ func (g *googleSignIn) User(ctx context.Context, code string) (handlers.GoogleUs
 	}, nil
 }
 
-func (g *googleSignIn) fetchUser(ctx context.Context, tok *oauth2.Token) (goth.User, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.userInfo, nil)
-	if err != nil {
-		return goth.User{}, fmt.Errorf("fetch google user: %w", err)
+// userInfoRedirect sends requests for Google's userinfo endpoint to another address.
+type userInfoRedirect struct {
+	to   string
+	next http.RoundTripper
+}
+
+func (r userInfoRedirect) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(req.URL.String(), GoogleDefaults().UserInfoURL) {
+		target, err := url.Parse(r.to)
+		if err != nil {
+			return nil, err
+		}
+		req = req.Clone(req.Context())
+		target.RawQuery = req.URL.RawQuery
+		req.URL, req.Host = target, target.Host
 	}
-	tok.SetAuthHeader(req)
-	resp, err := g.client.Do(req)
-	if err != nil {
-		return goth.User{}, fmt.Errorf("fetch google user: %w", err)
+	next := r.next
+	if next == nil {
+		next = http.DefaultTransport
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return goth.User{}, fmt.Errorf("fetch google user: status %d", resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUserInfo))
-	if err != nil {
-		return goth.User{}, fmt.Errorf("fetch google user: %w", err)
-	}
-	u := goth.User{Provider: "google"}
-	if err := json.Unmarshal(body, &u.RawData); err != nil {
-		return goth.User{}, fmt.Errorf("fetch google user: answer is not a JSON object")
-	}
-	u.Email = stringClaim(u.RawData, "email")
-	u.UserID = stringClaim(u.RawData, "id")
-	return u, nil
+	return next.RoundTrip(req)
 }
 
 // oauth2Failure keeps the status of a failed token call but drops its body, which may echo

@@ -120,7 +120,8 @@ func newFakeGoogle() *fakeGoogle {
 		_, _ = io.WriteString(w, `{"access_token":"`+testAccessToken+`","token_type":"Bearer","expires_in":3600}`)
 	})
 	mux.HandleFunc("GET /userinfo", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+testAccessToken {
+		// Google takes the token as a Bearer header or, as goth sends it, an access_token parameter.
+		if r.Header.Get("Authorization") != "Bearer "+testAccessToken && r.URL.Query().Get("access_token") != testAccessToken {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
