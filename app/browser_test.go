@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -192,5 +193,31 @@ var _ = Describe("A service card in a real browser", Label("browser"), func() {
 		screenshot(ctx, "card-error")
 		_, _, delivered := d.home("bob", ".service_env")
 		Expect(delivered).To(BeFalse())
+	})
+})
+
+var _ = Describe("A cross-origin form in a real browser", Label("browser"), func() {
+	It("is refused with 403 and changes nothing, although the browser sends the session cookie", func() {
+		d := startDemo(nil)
+		ctx := newChromium()
+		signInAs(ctx, d, "alice@example.com", `[data-testid="service-card-purchase_orders"]`)
+
+		// Another port on the same loopback host: the same site, so the Lax session cookie goes
+		// along, but another origin, which only the cross-origin protection stops.
+		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, `<!DOCTYPE html><form method="post" action="`+d.portal+`/connectors/purchase_orders/connect"></form>`+
+				`<script>document.forms[0].submit()</script>`)
+		}))
+		DeferCleanup(evil.Close)
+		step(ctx,
+			chromedp.Navigate(evil.URL),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-page"]`)),
+		)
+		Expect(text(ctx, `[data-testid="error-message"]`)).To(ContainSubstring("came from another site"))
+		_, _, delivered := d.home("alice", ".service_env")
+		Expect(delivered).To(BeFalse())
+		Expect(d.liveTokens("purchase_orders")).To(BeEmpty())
+		Expect(string(d.stderr.Contents())).To(ContainSubstring("cross-origin request refused"))
 	})
 })
