@@ -20,6 +20,7 @@ Commands:
   demo                   run the portal with dev sign-in and the reference services on loopback
   serve                  run the production portal: Google sign-in, sudo delivery (see README.md)
   registry check FILE    validate a registry and its skill files (--skills DIR; default: skills/ beside FILE)
+  probe SERVICE_ID       check a live service against the token-exchange protocol (--check-url URL; see README.md)
   help                   show this text
 
 Configuration comes from SC_* environment variables; see README.md.
@@ -48,6 +49,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return Serve(ctx, args[2:], getenv, stdout, stderr, GoogleDefaults())
 	case "registry":
 		return runRegistry(args[2:], stdout, stderr)
+	case "probe":
+		return runProbe(ctx, args[2:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
