@@ -157,6 +157,7 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 // services' URLs pointed at servicesOrigin.
 func demoRegistry(cfg Config, servicesOrigin string) (*registry.Registry, error) {
 	name, data, skills := "deploy/service_connectors.json", []byte(nil), fs.FS(nil)
+	skillsLabel := "deploy/skills" // how skill problems name the embedded files
 	if cfg.RegistryFile == "" {
 		var err error
 		if data, err = deploy.Files.ReadFile("service_connectors.json"); err != nil {
@@ -175,10 +176,10 @@ func demoRegistry(cfg Config, servicesOrigin string) (*registry.Registry, error)
 		if skillsDir == "" {
 			skillsDir = filepath.Join(filepath.Dir(cfg.RegistryFile), "skills")
 		}
-		skills = os.DirFS(skillsDir)
+		skills, skillsLabel = os.DirFS(skillsDir), skillsDir
 	}
 	data = bytes.ReplaceAll(data, []byte(exampleServicesOrigin), []byte(servicesOrigin))
-	return registry.Parse(name, data, skills)
+	return registry.Parse(name, data, skills, registry.LintSkills(skillsLabel))
 }
 
 // writable checks that dir accepts a new file, as delivery and the store need.

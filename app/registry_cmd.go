@@ -36,7 +36,7 @@ func runRegistry(args []string, stdout, stderr io.Writer) int {
 	if *skills == "" {
 		*skills = filepath.Join(filepath.Dir(file), "skills")
 	}
-	reg, err := registry.LoadFile(file, *skills)
+	reg, err := registry.LoadFile(file, *skills, registry.LintSkills(*skills))
 	if err != nil {
 		var verr *registry.ValidationError
 		if errors.As(err, &verr) {

@@ -61,7 +61,7 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 	if skillsDir == "" {
 		skillsDir = filepath.Join(filepath.Dir(cfg.RegistryFile), "skills")
 	}
-	reg, err := registry.LoadFile(cfg.RegistryFile, skillsDir)
+	reg, err := registry.LoadFile(cfg.RegistryFile, skillsDir, registry.LintSkills(skillsDir))
 	if err != nil {
 		return fmt.Errorf("SC_REGISTRY_FILE: %w", err)
 	}

@@ -50,6 +50,9 @@ type checker struct {
 	idOwner    map[string]int // service id → index of the entry that first used it
 	envOwner   map[string]int // env var name → index of the entry that first used it
 	skillFiles map[string]skillFile
+	opts       options
+	// skillProblems are lint problems located in skill files, in the order entries name them.
+	skillProblems []Problem
 }
 
 // skillFile is what reading a skill file gave: its contents or what is wrong with it.
@@ -58,8 +61,9 @@ type skillFile struct {
 	problem  string
 }
 
-func newChecker(skills fs.FS) *checker {
+func newChecker(skills fs.FS, opts options) *checker {
 	return &checker{
+		opts:       opts,
 		skills:     skills,
 		idOwner:    map[string]int{},
 		envOwner:   map[string]int{},
@@ -179,7 +183,14 @@ func (c *checker) entry(i int, n *node) services.Service {
 	}
 	if skill, v, ok := str("skill_file"); ok {
 		svc.SkillFile = skill
-		c.skill(v, path+".skill_file", skill)
+		if c.skill(v, path+".skill_file", skill) && c.opts.lint {
+			env := svc.EnvVarName
+			if !services.ValidEnvName(env) {
+				env = "" // already reported; a second complaint in the skill would only confuse
+			}
+			c.skillProblems = append(c.skillProblems,
+				lintSkill(c.opts.skillPath(skill), c.skillFiles[skill].contents, svc.ID, env)...)
+		}
 	}
 	if v, ok := fields["enabled"]; ok {
 		if v.kind == kindBool {
@@ -208,10 +219,11 @@ func (c *checker) unique(v *node, path, value string, valid bool, pattern string
 }
 
 // skill checks a skill file name and reads the file once, however many entries share it.
-func (c *checker) skill(v *node, path, name string) {
+// It reports whether the file was read, so its contents can be linted.
+func (c *checker) skill(v *node, path, name string) bool {
 	if !services.ValidSkillName(name) {
 		c.addf(v.offset, "%s: %q must match %s", path, name, skillNamePattern)
-		return
+		return false
 	}
 	s, seen := c.skillFiles[name]
 	if !seen {
@@ -220,7 +232,9 @@ func (c *checker) skill(v *node, path, name string) {
 	}
 	if s.problem != "" {
 		c.addf(v.offset, "%s: %s", path, s.problem)
+		return false
 	}
+	return true
 }
 
 // ttlDays returns a valid TTL or reports why the value is not one.

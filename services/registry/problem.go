@@ -7,9 +7,11 @@ import (
 	"unicode/utf8"
 )
 
-// Problem is one fault in a registry file. Line and Col are 1-based; Col counts characters,
-// not bytes, so it matches what an editor shows.
+// Problem is one fault in a registry file, or in a skill file it names. Line and Col are
+// 1-based; Col counts characters, not bytes, so it matches what an editor shows.
 type Problem struct {
+	// File is the skill file the problem is in; empty for the registry file itself.
+	File      string
 	Line, Col int
 	Message   string
 }
@@ -26,7 +28,11 @@ type ValidationError struct {
 func (e *ValidationError) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		lines[i] = fmt.Sprintf("%s:%d:%d: %s", e.File, p.Line, p.Col, p.Message)
+		file := e.File
+		if p.File != "" {
+			file = p.File
+		}
+		lines[i] = fmt.Sprintf("%s:%d:%d: %s", file, p.Line, p.Col, p.Message)
 	}
 	return strings.Join(lines, "\n")
 }

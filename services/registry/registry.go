@@ -23,7 +23,7 @@ type Registry struct {
 
 // Parse validates data, the contents of the registry file called filename, against the
 // skill files in skills. Any problem makes it return a *ValidationError listing all of them.
-func Parse(filename string, data []byte, skills fs.FS) (*Registry, error) {
+func Parse(filename string, data []byte, skills fs.FS, opts ...Option) (*Registry, error) {
 	if skills == nil {
 		return nil, errors.New("parse registry: no skills directory given")
 	}
@@ -32,14 +32,19 @@ func Parse(filename string, data []byte, skills fs.FS) (*Registry, error) {
 		line, col := position(data, syntaxErr.offset)
 		return nil, &ValidationError{File: filename, Problems: []Problem{{Line: line, Col: col, Message: syntaxErr.msg}}}
 	}
-	c := newChecker(skills)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c := newChecker(skills, o)
 	list := c.document(root)
-	if findings := c.sorted(); len(findings) > 0 {
-		problems := make([]Problem, len(findings))
+	if findings := c.sorted(); len(findings) > 0 || len(c.skillProblems) > 0 {
+		problems := make([]Problem, len(findings), len(findings)+len(c.skillProblems))
 		for i, f := range findings {
 			line, col := position(data, f.offset)
 			problems[i] = Problem{Line: line, Col: col, Message: f.message}
 		}
+		problems = append(problems, c.skillProblems...)
 		return nil, &ValidationError{File: filename, Problems: problems}
 	}
 	r := &Registry{services: list, byID: make(map[string]int, len(list)), skills: map[string]string{}}
@@ -51,12 +56,12 @@ func Parse(filename string, data []byte, skills fs.FS) (*Registry, error) {
 }
 
 // LoadFile reads and parses the registry at path, with skill files from skillsDir.
-func LoadFile(path, skillsDir string) (*Registry, error) {
+func LoadFile(path, skillsDir string, opts ...Option) (*Registry, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("load registry: %w", err)
 	}
-	return Parse(path, data, os.DirFS(skillsDir))
+	return Parse(path, data, os.DirFS(skillsDir), opts...)
 }
 
 // Services returns every service, enabled or not, in file order. The slice is the

@@ -1,0 +1,124 @@
+package registry
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Option adjusts what Parse checks.
+type Option func(*options)
+
+type options struct {
+	lint      bool
+	skillsDir string
+}
+
+// LintSkills makes Parse lint every skill file the registry names: the agent learns the API
+// from it, so a wrong env var, a pasted key or a missing section is as broken as a bad URL.
+// Skill problems name the file as dir joined with its name, the path the admin knows.
+func LintSkills(dir string) Option {
+	return func(o *options) { o.lint, o.skillsDir = true, dir }
+}
+
+// requiredSections are the second-level headings every skill needs, besides its title:
+// how to get the key, what to call, and code the agent can copy.
+var requiredSections = []string{"Authentication", "Endpoints", "Examples"}
+
+var (
+	headingRE = regexp.MustCompile(`^(#{1,6})[ \t]+(.*?)[ \t#]*$`)
+	// apiKeyRE finds names that look like some service's key variable.
+	apiKeyRE = regexp.MustCompile(`\b[A-Z][A-Z0-9_]*_API_KEY\b`)
+	// envReadRE finds a variable read from Python's environment, anywhere in the file.
+	envReadRE = regexp.MustCompile(`os\.(?:environ\[|environ\.get\(|getenv\()\s*["']([A-Za-z_][A-Za-z0-9_]*)["']`)
+	// shellVarRE finds $X and ${X} in code blocks.
+	shellVarRE = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+	// liveKeyRE and bearerRE find keys pasted into the file; a $VAR or {expression} after
+	// "Bearer " is a reference, not a key, and is excluded by the character class.
+	liveKeyRE = regexp.MustCompile(`\b(?:po|inv|crm|pk|sk)_live_[A-Za-z0-9_-]{8,}`)
+	bearerRE  = regexp.MustCompile(`Bearer\s+([A-Za-z0-9_\-.+/=]{32,})`)
+)
+
+// lintSkill returns the problems of a skill file used by service id with env var env,
+// located in contents and named file.
+func lintSkill(file, contents, id, env string) []Problem {
+	data := []byte(contents)
+	var found []finding
+	add := func(offset int, format string, args ...any) {
+		found = append(found, finding{offset: offset, message: fmt.Sprintf(format, args...)})
+	}
+	wrongEnv := func(offset int, name string) {
+		add(offset, "uses env var %q, but the registry's env_var_name for %q is %q", name, id, env)
+	}
+
+	seenEnv := map[int]bool{} // offsets already reported, since the patterns overlap
+	checkEnv := func(offset int, name string) {
+		if env == "" || name == env || seenEnv[offset] {
+			return
+		}
+		seenEnv[offset] = true
+		wrongEnv(offset, name)
+	}
+
+	title := false
+	var sections []string
+	inFence := false
+	offset := 0
+	for line := range strings.Lines(contents) {
+		text := strings.TrimRight(line, "\r\n")
+		trimmed := strings.TrimSpace(text)
+		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+			inFence = !inFence
+		} else if inFence {
+			for _, m := range shellVarRE.FindAllStringSubmatchIndex(text, -1) {
+				checkEnv(offset+m[2], text[m[2]:m[3]])
+			}
+		} else if m := headingRE.FindStringSubmatch(text); m != nil {
+			if len(m[1]) == 1 {
+				title = true
+			} else {
+				sections = append(sections, strings.ToLower(m[2]))
+			}
+		}
+		for _, m := range envReadRE.FindAllStringSubmatchIndex(text, -1) {
+			checkEnv(offset+m[2], text[m[2]:m[3]])
+		}
+		for _, m := range apiKeyRE.FindAllStringIndex(text, -1) {
+			checkEnv(offset+m[0], text[m[0]:m[1]])
+		}
+		for _, m := range liveKeyRE.FindAllStringIndex(text, -1) {
+			add(offset+m[0], "contains a key-like literal; load the key from the environment as %s instead", env)
+		}
+		for _, m := range bearerRE.FindAllStringSubmatchIndex(text, -1) {
+			add(offset+m[2], "contains a key-like literal after \"Bearer \"; use the %s variable instead", env)
+		}
+		offset += len(line)
+	}
+	// Missing parts have no place of their own; the top of the file is where they belong.
+	if !title {
+		add(0, "missing a title: the first heading must be \"# <service> API\"")
+	}
+	for _, want := range requiredSections {
+		if !slices.Contains(sections, strings.ToLower(want)) {
+			add(0, "missing the section \"## %s\"", want)
+		}
+	}
+
+	slices.SortStableFunc(found, func(a, b finding) int { return a.offset - b.offset })
+	problems := make([]Problem, len(found))
+	for i, f := range found {
+		line, col := position(data, f.offset)
+		problems[i] = Problem{File: file, Line: line, Col: col, Message: f.message}
+	}
+	return problems
+}
+
+// skillPath names a skill file as the admin knows it.
+func (o options) skillPath(name string) string {
+	if o.skillsDir == "" {
+		return name
+	}
+	return filepath.Join(o.skillsDir, name)
+}

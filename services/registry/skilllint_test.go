@@ -1,0 +1,127 @@
+package registry_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/service-connector/service-connector/services/registry"
+)
+
+// goodSkill lints clean for the po entry (env var PO_KEY); broken skills are variations of it.
+const goodSkill = "# Purchase Orders API\n" + // 1
+	"\n" +
+	"## Authentication\n" + // 3
+	"\n" +
+	"The key is in .env as PO_KEY.\n" + // 5
+	"\n" +
+	"## Endpoints\n" + // 7
+	"\n" +
+	"GET /api/orders\n" + // 9
+	"\n" +
+	"## Examples\n" + // 11
+	"\n" +
+	"```python\n" + // 13
+	"import os\n" +
+	"key = os.environ[\"PO_KEY\"]\n" + // 15
+	"```\n" +
+	"\n" +
+	"```sh\n" + // 18
+	"curl -H \"Authorization: Bearer $PO_KEY\" https://po.test/api/orders\n" + // 19
+	"```\n"
+
+var _ = Describe("Skill lint", func() {
+	var skillsDir string
+
+	BeforeEach(func() {
+		skillsDir = GinkgoT().TempDir()
+	})
+
+	lint := func(skill string) error {
+		GinkgoHelper()
+		writeFile(skillsDir, "sc_po.md", skill)
+		_, err := registry.Parse("reg.json", []byte(reg(po)), os.DirFS(skillsDir), registry.LintSkills("skills"))
+		return err
+	}
+
+	It("accepts a skill that uses the registry's env var and has every section", func() {
+		Expect(lint(goodSkill)).To(Succeed())
+	})
+
+	It("is off unless asked for, so Parse alone only checks the registry", func() {
+		writeFile(skillsDir, "sc_po.md", "no headings, and PO_API_KEY\n")
+		_, err := registry.Parse("reg.json", []byte(reg(po)), os.DirFS(skillsDir))
+		Expect(err).NotTo(HaveOccurred())
+	})
+
+	It("names the skill file by the skills directory the caller gave", func() {
+		writeFile(skillsDir, "sc_po.md", strings.Replace(goodSkill, "## Examples", "## Usage", 1))
+		_, err := registry.Parse("reg.json", []byte(reg(po)), os.DirFS(skillsDir), registry.LintSkills("/etc/sc/skills"))
+		Expect(err).To(MatchError(`/etc/sc/skills/sc_po.md:1:1: missing the section "## Examples"`))
+	})
+
+	DescribeTable("rejects a broken skill with every problem, located in the skill file",
+		func(skill string, want ...string) {
+			Expect(lint(skill)).To(MatchError(strings.Join(want, "\n")))
+		},
+		Entry("another service's key variable in prose",
+			strings.Replace(goodSkill, "in .env as PO_KEY", "in .env as PO_API_KEY", 1),
+			`skills/sc_po.md:5:23: uses env var "PO_API_KEY", but the registry's env_var_name for "po" is "PO_KEY"`),
+		Entry("a wrong name read with os.environ",
+			strings.Replace(goodSkill, `os.environ["PO_KEY"]`, `os.environ["PURCHASE_KEY"]`, 1),
+			`skills/sc_po.md:15:19: uses env var "PURCHASE_KEY", but the registry's env_var_name for "po" is "PO_KEY"`),
+		Entry("a wrong name read with os.getenv",
+			strings.Replace(goodSkill, `os.environ["PO_KEY"]`, `os.getenv('PO_TOKEN')`, 1),
+			`skills/sc_po.md:15:18: uses env var "PO_TOKEN", but the registry's env_var_name for "po" is "PO_KEY"`),
+		Entry("a wrong $VAR in a shell example",
+			strings.Replace(goodSkill, "$PO_KEY", "${PO_SECRET}", 1),
+			`skills/sc_po.md:19:34: uses env var "PO_SECRET", but the registry's env_var_name for "po" is "PO_KEY"`),
+		Entry("a *_API_KEY name read with os.environ, reported once",
+			strings.Replace(goodSkill, `os.environ["PO_KEY"]`, `os.environ["CRM_API_KEY"]`, 1),
+			`skills/sc_po.md:15:19: uses env var "CRM_API_KEY", but the registry's env_var_name for "po" is "PO_KEY"`),
+		Entry("a live key pasted into code, not echoed",
+			strings.Replace(goodSkill, `os.environ["PO_KEY"]`, `"po_live_AbC123xyz789"`, 1),
+			`skills/sc_po.md:15:8: contains a key-like literal; load the key from the environment as PO_KEY instead`),
+		Entry("a long token after Bearer, not echoed",
+			strings.Replace(goodSkill, "$PO_KEY", "eyJhbGciOiJIUzI1NiJ9abcdefghijklmnop", 1),
+			`skills/sc_po.md:19:32: contains a key-like literal after "Bearer "; use the PO_KEY variable instead`),
+		Entry("no title",
+			strings.Replace(goodSkill, "# Purchase Orders API\n", "Purchase Orders API\n", 1),
+			`skills/sc_po.md:1:1: missing a title: the first heading must be "# <service> API"`),
+		Entry("no Authentication section",
+			strings.Replace(goodSkill, "## Authentication", "## Keys", 1),
+			`skills/sc_po.md:1:1: missing the section "## Authentication"`),
+		Entry("no Endpoints section",
+			strings.Replace(goodSkill, "## Endpoints", "## Routes", 1),
+			`skills/sc_po.md:1:1: missing the section "## Endpoints"`),
+		Entry("no Examples section",
+			strings.Replace(goodSkill, "## Examples", "Examples:", 1),
+			`skills/sc_po.md:1:1: missing the section "## Examples"`),
+		Entry("a section heading only inside a code block",
+			strings.Replace(strings.Replace(goodSkill, "## Examples\n", "", 1), "import os\n", "## Examples\nimport os\n", 1),
+			`skills/sc_po.md:1:1: missing the section "## Examples"`),
+		Entry("several problems at once, registry and skill, in order",
+			strings.Replace(strings.Replace(goodSkill, "## Endpoints", "## Routes", 1), "$PO_KEY", "$HOME", 1),
+			`skills/sc_po.md:1:1: missing the section "## Endpoints"`,
+			`skills/sc_po.md:19:33: uses env var "HOME", but the registry's env_var_name for "po" is "PO_KEY"`),
+	)
+
+	It("reports skill problems after the registry's own", func() {
+		writeFile(skillsDir, "sc_po.md", strings.Replace(goodSkill, "## Endpoints", "## Routes", 1))
+		doc := reg(strings.Replace(po, `"name":"PO"`, `"name":" "`, 1))
+		_, err := registry.Parse("reg.json", []byte(doc), os.DirFS(skillsDir), registry.LintSkills("skills"))
+		Expect(err).To(MatchError("reg.json:2:19: services[0].name: must not be blank\n" +
+			`skills/sc_po.md:1:1: missing the section "## Endpoints"`))
+	})
+
+	It("lints the shipped skills clean", func() {
+		deploy := filepath.Join("..", "..", "deploy")
+		skills := filepath.Join(deploy, "skills")
+		loaded, err := registry.LoadFile(filepath.Join(deploy, "service_connectors.json"), skills, registry.LintSkills(skills))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(loaded.Services()).To(HaveLen(3))
+	})
+})
