@@ -9,7 +9,8 @@ SPEC_LOG := var/test-output.txt
 # What the specs need from the machine, as a command or path and its Debian package.
 TEST_COMMANDS := /usr/lib/chromium/chromium:chromium sudo:sudo /usr/sbin/visudo:sudo \
   /usr/sbin/useradd:passwd /usr/bin/gawk:gawk /usr/bin/original-awk:original-awk /usr/bin/dash:dash \
-  /usr/sbin/sshd:openssh-server /usr/bin/ssh:openssh-client /usr/lib/python3/dist-packages/dotenv:python3-dotenv
+  /usr/sbin/sshd:openssh-server /usr/bin/ssh:openssh-client /usr/lib/python3/dist-packages/dotenv:python3-dotenv \
+  /usr/lib/python3/dist-packages/requests:python3-requests
 
 .DEFAULT_GOAL := help
 
