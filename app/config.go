@@ -8,22 +8,24 @@ import (
 	"time"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/refservice"
 )
 
 // Config is the portal's configuration, read from SC_* environment variables.
 type Config struct {
-	Addr             string          // SC_ADDR
-	DataDir          string          // SC_DATA_DIR
-	DemoServicesAddr string          // SC_DEMO_SERVICES_ADDR
-	RegistryFile     string          // SC_REGISTRY_FILE; empty in the demo means the embedded example
-	SkillsDir        string          // SC_SKILLS_DIR; default: "skills" beside the registry file
-	UserMapFile      string          // SC_USER_MAP_FILE
-	AdminEmails      []string        // SC_ADMIN_EMAILS, comma-separated
-	SessionSecret    services.Secret // SC_SESSION_SECRET or SC_SESSION_SECRET_FILE
-	SessionMaxAge    time.Duration   // SC_SESSION_MAX_AGE
-	ExchangeTimeout  time.Duration   // SC_EXCHANGE_TIMEOUT
-	ExpiryWarning    time.Duration   // SC_EXPIRY_WARNING
-	LogLevel         string          // SC_LOG_LEVEL
+	Addr             string            // SC_ADDR
+	DataDir          string            // SC_DATA_DIR
+	DemoServicesAddr string            // SC_DEMO_SERVICES_ADDR
+	RegistryFile     string            // SC_REGISTRY_FILE; empty in the demo means the embedded example
+	SkillsDir        string            // SC_SKILLS_DIR; default: "skills" beside the registry file
+	UserMapFile      string            // SC_USER_MAP_FILE
+	AdminEmails      []string          // SC_ADMIN_EMAILS, comma-separated
+	SessionSecret    services.Secret   // SC_SESSION_SECRET or SC_SESSION_SECRET_FILE
+	SessionMaxAge    time.Duration     // SC_SESSION_MAX_AGE
+	ExchangeTimeout  time.Duration     // SC_EXCHANGE_TIMEOUT
+	ExpiryWarning    time.Duration     // SC_EXPIRY_WARNING
+	LogLevel         string            // SC_LOG_LEVEL
+	DemoFaults       refservice.Faults // SC_DEMO_FAULTS; read by the demo only (loadDemoFaults)
 	getenv           func(string) string
 }
 
@@ -121,4 +123,15 @@ func parseDuration(s string) (time.Duration, error) {
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	return time.ParseDuration(s)
+}
+
+// loadDemoFaults reads SC_DEMO_FAULTS into cfg. Only the demo calls it, so a stray value
+// cannot make a production server refuse to start.
+func loadDemoFaults(cfg *Config, getenv func(string) string, problems *[]string) {
+	faults, err := refservice.ParseFaults(getenv("SC_DEMO_FAULTS"))
+	if err != nil {
+		*problems = append(*problems, "SC_DEMO_FAULTS: "+err.Error())
+		return
+	}
+	cfg.DemoFaults = faults
 }

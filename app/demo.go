@@ -46,6 +46,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return 2
 	}
 	cfg, problems := loadConfig(getenv)
+	loadDemoFaults(&cfg, getenv, &problems)
 	if len(problems) > 0 {
 		for _, p := range problems {
 			fmt.Fprintln(stderr, "service-connector demo:", p)
@@ -92,7 +93,7 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 			}
 			ref, err := refservice.New(refservice.Config{ID: svc.ID, Name: svc.Name, API: api, Secret: secret,
 				StateFile:   filepath.Join(dataDir, "demo-services", svc.ID+".json"),
-				DebugTokens: true})
+				DebugTokens: true, Faults: cfg.DemoFaults})
 			if err != nil {
 				return fmt.Errorf("reference service %s: %w", svc.ID, err)
 			}

@@ -56,6 +56,10 @@ type Config struct {
 	// key), so a demo or a spec can check that the portal left no key live that it does not
 	// record. Never for production: it tells anyone who can reach it who holds keys.
 	DebugTokens bool
+
+	// Faults makes the protocol endpoints and health slow and flaky on purpose, for the
+	// demo and the specs; the zero value injects nothing.
+	Faults Faults
 }
 
 // Service is one running reference service. It is an http.Handler that serves its routes
@@ -68,6 +72,7 @@ type Service struct {
 	now         func() time.Time
 	tokens      *tokenTable
 	mux         *http.ServeMux
+	faults      Faults
 }
 
 // New checks cfg and builds the service with its seeded data and an empty token table, or
@@ -105,6 +110,10 @@ func New(cfg Config) (*Service, error) {
 		now:         now,
 		tokens:      tokens,
 		debugTokens: cfg.DebugTokens,
+		faults:      cfg.Faults,
+	}
+	if s.faults.Rand == nil {
+		s.faults.Rand = lockedRand()
 	}
 	s.mux = s.routes(cfg.API)
 	return s, nil
@@ -119,9 +128,10 @@ func (s *Service) Name() string { return s.name }
 // routes lists every route of one service in one place.
 func (s *Service) routes(api API) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/internal/token-exchange", s.requireSecret(s.handleExchange))
-	mux.HandleFunc("POST /api/internal/token-revoke", s.requireSecret(s.handleRevoke))
-	mux.HandleFunc("GET /health", s.handleHealth)
+	f := s.faults
+	mux.HandleFunc("POST /api/internal/token-exchange", s.requireSecret(f.withFaults(f.Exchange, s.handleExchange)))
+	mux.HandleFunc("POST /api/internal/token-revoke", s.requireSecret(f.withFaults(f.Revoke, s.handleRevoke)))
+	mux.HandleFunc("GET /health", f.withFaults(f.Health, s.handleHealth))
 	mux.HandleFunc("GET /api/whoami", s.requireKey(s.handleWhoami))
 	if s.debugTokens {
 		mux.HandleFunc("GET /debug/tokens", s.handleDebugTokens)
