@@ -18,10 +18,8 @@ import (
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/exchange"
-	"github.com/service-connector/service-connector/services/identity"
 	"github.com/service-connector/service-connector/services/refservice"
 	"github.com/service-connector/service-connector/services/registry"
-	"github.com/service-connector/service-connector/services/store"
 )
 
 // demoPeople are offered for one-click sign-in in the demo.
@@ -112,19 +110,9 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	if err != nil {
 		return fmt.Errorf("session store: %w", err)
 	}
-	st, err := store.Open(filepath.Join(dataDir, "connections.json"))
+	st, ids, err := openRecords(cfg.UserMapFile, dataDir, nil)
 	if err != nil {
 		return err
-	}
-	userMap := map[string]string{}
-	if cfg.UserMapFile != "" {
-		if userMap, err = identity.LoadUserMap(cfg.UserMapFile); err != nil {
-			return fmt.Errorf("SC_USER_MAP_FILE: %w", err)
-		}
-	}
-	ids, err := identity.NewMapper(nil, userMap)
-	if err != nil {
-		return fmt.Errorf("identity: %w", err)
 	}
 	homes := filepath.Join(dataDir, "homes")
 	conn := connector.New(reg, st, exchange.New(&http.Client{}, cfg.ExchangeTimeout), delivery.NewDirInstaller(homes),

@@ -18,9 +18,7 @@ import (
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/exchange"
-	"github.com/service-connector/service-connector/services/identity"
 	"github.com/service-connector/service-connector/services/registry"
-	"github.com/service-connector/service-connector/services/store"
 )
 
 // deliveryTimeout bounds one run of the root helper.
@@ -75,19 +73,9 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 	if err != nil {
 		return fmt.Errorf("session store: %w", err)
 	}
-	st, err := store.Open(filepath.Join(dataDir, "connections.json"))
+	st, ids, err := openRecords(cfg.UserMapFile, dataDir, cfg.AllowedDomains)
 	if err != nil {
 		return err
-	}
-	userMap := map[string]string{}
-	if cfg.UserMapFile != "" {
-		if userMap, err = identity.LoadUserMap(cfg.UserMapFile); err != nil {
-			return fmt.Errorf("SC_USER_MAP_FILE: %w", err)
-		}
-	}
-	ids, err := identity.NewMapper(cfg.AllowedDomains, userMap)
-	if err != nil {
-		return fmt.Errorf("identity: %w", err)
 	}
 	httpClient := &http.Client{}
 	conn := connector.New(reg, st, exchange.New(httpClient, cfg.ExchangeTimeout),
