@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/service-connector/service-connector/services"
 )
 
 // fileMode is the mode of the store file: it holds API keys.
@@ -60,35 +58,35 @@ func (d snapshot) release() {
 }
 
 // load reads and parses the store file at path.
-func load(path string) (map[key]services.Connection, snapshot, error) {
+func load(path string) (records, snapshot, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, snapshot{}, fmt.Errorf("read %s: %w", path, err)
+		return records{}, snapshot{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	conns, info, err := read(f)
+	recs, info, err := read(f)
 	if err != nil {
 		_ = f.Close() // read-only use: nothing to lose
-		return nil, snapshot{}, fmt.Errorf("read %s: %w", path, err)
+		return records{}, snapshot{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	return conns, snapshot{file: f, info: info}, nil
+	return recs, snapshot{file: f, info: info}, nil
 }
 
 // read stats f before reading it, so that a change in between makes the snapshot look
 // stale, never fresher than what was read.
-func read(f *os.File) (map[key]services.Connection, fs.FileInfo, error) {
+func read(f *os.File) (records, fs.FileInfo, error) {
 	info, err := f.Stat()
 	if err != nil {
-		return nil, nil, err
+		return records{}, nil, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, nil, errors.New("not a regular file")
+		return records{}, nil, errors.New("not a regular file")
 	}
 	data, err := io.ReadAll(f)
 	if err != nil {
-		return nil, nil, err
+		return records{}, nil, err
 	}
-	conns, err := decode(data)
-	return conns, info, err
+	recs, err := decode(data)
+	return recs, info, err
 }
 
 // writeAtomic replaces the file at path with data: a temp file in the same directory,

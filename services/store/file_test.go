@@ -58,15 +58,29 @@ var _ = Describe("The store file", func() {
 		Expect(mustOpen(path).All()).To(Equal(s.All()))
 	})
 
-	It("is a versioned document with a list of connections", func() {
+	It("is a versioned document with connections, the revocation queue, pending deliveries and intents", func() {
 		mustPut(mustOpen(path), connection("john@your-domain.com", "purchase_orders"))
 
 		var doc map[string]any
 		Expect(json.Unmarshal(fileBytes(path), &doc)).To(Succeed())
-		Expect(doc).To(HaveKeyWithValue("version", BeNumerically("==", 1)))
+		Expect(doc).To(HaveKeyWithValue("version", BeNumerically("==", 2)))
 		Expect(doc).To(HaveKeyWithValue("connections", ConsistOf(
 			HaveKeyWithValue("service_id", "purchase_orders"),
 		)))
+		Expect(doc).To(HaveKeyWithValue("revocation_queue", BeEmpty()))
+		Expect(doc).To(HaveKeyWithValue("pending_deliveries", BeEmpty()))
+		Expect(doc).To(HaveKeyWithValue("exchange_intents", BeEmpty()))
+	})
+
+	It("reads a version 1 file, and writes it back as version 2 on the next change", func() {
+		Expect(os.WriteFile(path, []byte(validFile), 0o600)).To(Succeed())
+		s := mustOpen(path)
+		Expect(s.All()).To(HaveLen(1))
+
+		mustPut(s, connection("jane@your-domain.com", "crm"))
+
+		Expect(mustOpen(path).All()).To(HaveLen(2))
+		Expect(string(fileBytes(path))).To(ContainSubstring(`"version": 2`))
 	})
 
 	DescribeTable("is written with mode 0600, as is its lock file, whatever the umask",
@@ -124,6 +138,17 @@ var _ = Describe("The store file", func() {
 			{"user_email": "john@your-domain.com", "service_id": "crm", "token_id": "t", "api_key": "pk_live_KEYMARK9_1", "scope": "all"}]}`),
 		Entry("with an invalid connection", `{"version": 1, "connections": [
 			{"user_email": "john@your-domain.com", "service_id": "Bad Id", "token_id": "t", "api_key": "pk_live_KEYMARK9_1"}]}`),
+		Entry("with a revocation without a token id", `{"version": 2, "connections": [], "revocation_queue": [
+			{"service_id": "crm", "token_id": "", "user_email": "john@your-domain.com", "reason": "x", "queued_at": "2026-01-01T00:00:00Z", "attempts": 0}]}`),
+		Entry("with a token queued twice", `{"version": 2, "connections": [], "revocation_queue": [
+			{"service_id": "crm", "token_id": "t", "user_email": "john@your-domain.com", "reason": "x", "queued_at": "2026-01-01T00:00:00Z", "attempts": 0},
+			{"service_id": "crm", "token_id": "t", "user_email": "john@your-domain.com", "reason": "y", "queued_at": "2026-01-01T00:00:00Z", "attempts": 1}]}`),
+		Entry("with a pending delivery to an invalid account", `{"version": 2, "connections": [], "pending_deliveries": [
+			{"user_email": "john@your-domain.com", "username": "../root", "since": "2026-01-01T00:00:00Z", "attempts": 0}]}`),
+		Entry("with an intent without a request id", `{"version": 2, "connections": [], "exchange_intents": [
+			{"request_id": "", "user_email": "john@your-domain.com", "username": "john", "service_id": "crm", "ttl_days": 1, "started_at": "2026-01-01T00:00:00Z"}]}`),
+		Entry("with an unknown field in a pending delivery", `{"version": 2, "connections": [], "pending_deliveries": [
+			{"user_email": "john@your-domain.com", "username": "john", "since": "2026-01-01T00:00:00Z", "attempts": 0, "api_key": "pk_live_KEYMARK9_1"}]}`),
 		Entry("with two connections of one person to one service", `{"version": 1, "connections": [
 			{"user_email": "john@your-domain.com", "service_id": "crm", "token_id": "t1", "api_key": "pk_live_KEYMARK9_1"},
 			{"user_email": "JOHN@your-domain.com", "service_id": "crm", "token_id": "t2", "api_key": "pk_live_KEYMARK9_2"}]}`),
@@ -138,8 +163,9 @@ var _ = Describe("The store file", func() {
 			Expect(err).To(MatchError(ContainSubstring(message)))
 			Expect(string(fileBytes(path))).To(Equal(content))
 		},
-		Entry("another version", `{"version": 2, "connections": []}`, "version 2 is not supported"),
-		Entry("an unknown top-level list", `{"version": 1, "connections": [], "revocation_queue": []}`, `unknown top-level field "revocation_queue"`),
+		Entry("another version", `{"version": 3, "connections": []}`, "version 3 is not supported"),
+		Entry("an unknown top-level list", `{"version": 2, "connections": [], "audit_log": []}`, `unknown top-level field "audit_log"`),
+		Entry("a version 1 file with a list of version 2", `{"version": 1, "connections": [], "revocation_queue": []}`, `unknown top-level field "revocation_queue"`),
 	)
 
 	When("it is damaged while the store is in use", func() {

@@ -22,9 +22,9 @@ type Store struct {
 
 	// mu guards everything below and serializes this Store's changes; the file lock
 	// serializes them with other Stores on the same file.
-	mu    sync.Mutex
-	conns map[key]services.Connection
-	disk  snapshot
+	mu   sync.Mutex
+	recs records
+	disk snapshot
 }
 
 // key identifies a connection: one per person and service. The email is lower-cased.
@@ -37,7 +37,7 @@ type key struct {
 // A file that does not parse, or that a newer version wrote, is an error and is left as it
 // is. A file readable or writable by others is tightened to mode 0600.
 func Open(path string) (*Store, error) {
-	s := &Store{path: path, conns: map[key]services.Connection{}}
+	s := &Store{path: path, recs: newRecords()}
 	unlock, err := lockFile(s.lockPath())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -61,7 +61,7 @@ func (s *Store) Get(email, serviceID string) (services.Connection, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refreshForRead()
-	c, ok := s.conns[key{normalizeEmail(email), serviceID}]
+	c, ok := s.recs.conns[key{normalizeEmail(email), serviceID}]
 	return c, ok
 }
 
@@ -70,7 +70,7 @@ func (s *Store) ForUser(email string) []services.Connection {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refreshForRead()
-	return forUser(s.conns, email)
+	return forUser(s.recs.conns, email)
 }
 
 // All returns every connection, sorted by email, then service id.
@@ -78,7 +78,16 @@ func (s *Store) All() []services.Connection {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refreshForRead()
-	return sorted(s.conns)
+	return sorted(s.recs.conns)
+}
+
+// State returns everything the store holds: connections, the revocation queue, pending
+// deliveries and exchanges in flight.
+func (s *Store) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshForRead()
+	return s.recs.state()
 }
 
 // Put records c, replacing the connection of the same person to the same service. An
@@ -115,7 +124,7 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	if err := s.refresh(); err != nil {
 		return fmt.Errorf("update store %s: %w", s.path, err)
 	}
-	tx := &Tx{conns: maps.Clone(s.conns)}
+	tx := &Tx{recs: s.recs.clone()}
 	defer tx.close()
 	if err := fn(tx); err != nil {
 		return err
@@ -123,7 +132,7 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	if !tx.changed {
 		return nil
 	}
-	data, err := encode(tx.conns)
+	data, err := encode(tx.recs)
 	if err != nil {
 		return fmt.Errorf("update store %s: %w", s.path, err)
 	}
@@ -132,7 +141,7 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 		return fmt.Errorf("update store %s: %w", s.path, err)
 	}
 	s.disk.release()
-	s.conns, s.disk = tx.conns, snap
+	s.recs, s.disk = tx.recs, snap
 	return nil
 }
 
@@ -146,12 +155,12 @@ func (s *Store) refresh() error {
 	if err != nil || !changed {
 		return err
 	}
-	conns, snap, err := load(s.path)
+	recs, snap, err := load(s.path)
 	if err != nil {
 		return err
 	}
 	s.disk.release()
-	s.conns, s.disk = conns, snap
+	s.recs, s.disk = recs, snap
 	return nil
 }
 
