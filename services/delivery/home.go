@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -85,6 +86,9 @@ func openHome(home string) (int, error) {
 type homePlan struct {
 	rulesFd  int
 	existing []string
+	// staleHome and staleRules are temp files a delivery killed mid-write left behind;
+	// they may hold a key, so the next delivery removes them.
+	staleHome, staleRules []string
 }
 
 func (p *homePlan) close() {
@@ -102,6 +106,11 @@ func inspectHome(homeFd int) (*homePlan, error) {
 	if err := requireKind(homeFd, rulesDirName, unix.S_IFDIR, "~/.claude_rules"); err != nil {
 		return nil, err
 	}
+	homeNames, err := readDirNames(homeFd)
+	if err != nil {
+		return nil, services.Wrap(services.EUnavailable, err, "Could not list the home directory")
+	}
+	plan.staleHome = staleTemps(homeNames)
 	fd, err := unix.Openat(homeFd, rulesDirName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	switch {
 	case errors.Is(err, unix.ENOENT):
@@ -118,6 +127,7 @@ func inspectHome(homeFd int) (*homePlan, error) {
 		plan.close()
 		return nil, services.Wrap(services.EUnavailable, err, "Could not list ~/.claude_rules")
 	}
+	plan.staleRules = staleTemps(names)
 	for _, name := range names {
 		if !services.ValidSkillName(name) {
 			continue
@@ -183,7 +193,8 @@ func (p *homePlan) apply(homeFd int, b Bundle) error {
 	if err := writeFileAt(homeFd, serviceEnvName, RenderServiceEnv(b)); err != nil {
 		return fmt.Errorf("write %s: %w", serviceEnvName, err)
 	}
-	removed := false
+	removeStale(homeFd, p.staleHome)
+	removed := removeStale(p.rulesFd, p.staleRules)
 	for _, name := range p.existing {
 		if wanted[name] {
 			continue
@@ -200,6 +211,29 @@ func (p *homePlan) apply(homeFd int, b Bundle) error {
 		}
 	}
 	return nil
+}
+
+// staleTemps picks the names of delivery temp files out of a directory listing.
+func staleTemps(names []string) []string {
+	var out []string
+	for _, name := range names {
+		if strings.HasPrefix(name, tempPrefix) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// removeStale unlinks leftover temp files; unlinkat never follows what it removes. It is
+// best effort: one left now is removed by the next delivery.
+func removeStale(dirFd int, names []string) bool {
+	removed := false
+	for _, name := range names {
+		if unix.Unlinkat(dirFd, name, 0) == nil {
+			removed = true
+		}
+	}
+	return removed
 }
 
 // openRules creates ~/.claude_rules when inspection found none and forces its mode.

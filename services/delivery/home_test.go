@@ -24,6 +24,21 @@ var _ = Describe("WriteHome", func() {
 		bundle = validBundle()
 	})
 
+	When("a delivery was killed mid-write and left its temp files", func() {
+		It("removes them, and only them, on the next delivery", func() {
+			Expect(delivery.WriteHome(home, bundle)).To(Succeed())
+			Expect(os.WriteFile(filepath.Join(home, ".sc-tmp-ABCDEF"), []byte("PO_API_KEY=po_live_leftover\n"), 0o600)).To(Succeed())
+			Expect(os.WriteFile(filepath.Join(rules, ".sc-tmp-GHIJKL"), []byte("# half a skill"), 0o600)).To(Succeed())
+			Expect(os.WriteFile(filepath.Join(home, ".sc-tmpfile-of-the-person"), []byte("mine"), 0o600)).To(Succeed())
+
+			Expect(delivery.WriteHome(home, bundle)).To(Succeed())
+
+			Expect(filepath.Join(home, ".sc-tmp-ABCDEF")).NotTo(BeAnExistingFile())
+			Expect(filepath.Join(rules, ".sc-tmp-GHIJKL")).NotTo(BeAnExistingFile())
+			Expect(readFile(filepath.Join(home, ".sc-tmpfile-of-the-person"))).To(Equal("mine"))
+		})
+	})
+
 	When("the home is fresh", func() {
 		DescribeTable("delivers every file with its exact content and private modes, whatever the umask",
 			func(mask int) {
