@@ -53,7 +53,7 @@ var _ = Describe("service-connector probe", func() {
 		Expect(stderr).To(BeEmpty())
 		Expect(code).To(Equal(0), stdout)
 		lines := strings.Split(strings.TrimSpace(stdout), "\n")
-		Expect(lines).To(HaveLen(6))
+		Expect(lines).To(HaveLen(7))
 		for _, l := range lines {
 			Expect(l).To(HavePrefix("PASS "))
 		}

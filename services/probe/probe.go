@@ -73,11 +73,11 @@ func (p *Prober) Run(ctx context.Context, t Target) []Result {
 		results = append(results, Result{Check: check, Detail: detail, Err: err})
 	}
 
-	token, err := p.exchange.Exchange(ctx, t.Service, t.Secret, exchange.Request{
-		UserEmail: email, TTLDays: probeTTLDays, RequestID: uuid.NewString(),
-	})
+	req := exchange.Request{UserEmail: email, TTLDays: probeTTLDays, RequestID: uuid.NewString()}
+	token, err := p.exchange.Exchange(ctx, t.Service, t.Secret, req)
 	if err != nil {
 		add(CheckExchange, "", err)
+		add(CheckRetry, "", errNotRun)
 		add(CheckKeyWorks, "", errNotRun)
 		// Health needs no key, and it tells a failed exchange from a service that is down.
 		add(p.health(ctx, t.Service))
@@ -87,6 +87,7 @@ func (p *Prober) Run(ctx context.Context, t Target) []Result {
 		return results
 	}
 	add(CheckExchange, exchangeDetail(token), nil)
+	results = append(results, p.retry(ctx, t, req, token))
 
 	add(CheckKeyWorks, "the check URL accepted the new key", p.keyWorks(ctx, t.CheckURL, token.APIKey))
 	add(p.health(ctx, t.Service))
@@ -103,6 +104,25 @@ func (p *Prober) Run(ctx context.Context, t Target) []Result {
 		add(CheckRevokeAgain, "revoking a revoked token is ok", nil)
 	}
 	return results
+}
+
+// retry repeats the exchange with the same request_id. The protocol lets a service answer it
+// with the same key, and the portal's crash recovery relies on that to find and revoke a key
+// minted by an exchange whose answer it never got; a service that mints another key instead
+// conforms, but such a key outlives a crash until its TTL ends. A second key is revoked at once.
+func (p *Prober) retry(ctx context.Context, t Target, req exchange.Request, first services.Token) Result {
+	again, err := p.exchange.Exchange(ctx, t.Service, t.Secret, req)
+	if err != nil {
+		return Result{Check: CheckRetry, Warning: "a retry with the same request_id failed (" + err.Error() + "); after a crash the portal cannot find the first key again, which then lives until its TTL ends"}
+	}
+	if again.TokenID == first.TokenID {
+		return Result{Check: CheckRetry, Detail: "a retry with the same request_id answered the same token_id"}
+	}
+	warning := "a retry with the same request_id minted another key (token " + again.TokenID + "); after a crash the portal cannot find the first key again, which then lives until its TTL ends"
+	if err := p.exchange.Revoke(ctx, t.Service, t.Secret, again.TokenID); err != nil {
+		warning += "; revoking the second key failed too: " + err.Error()
+	}
+	return Result{Check: CheckRetry, Warning: warning}
 }
 
 // exchangeDetail describes a valid answer without its key.

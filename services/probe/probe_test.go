@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,7 +19,7 @@ import (
 	"github.com/service-connector/service-connector/services/probe"
 )
 
-const allChecks = "exchange, key works, health, revoke, key stops working, revoke again"
+const allChecks = "exchange, retry, key works, health, revoke, key stops working, revoke again"
 
 var _ = Describe("Prober", func() {
 	var (
@@ -56,7 +57,7 @@ var _ = Describe("Prober", func() {
 			Expect(strings.Join(lines(results), "\n")).NotTo(Or(ContainSubstring("po_live_"), ContainSubstring(sharedSecret)))
 		})
 
-		It("asks for a key for the probe address with a fresh request id each run", func() {
+		It("asks for a key for the probe address with a fresh request id each run, and retries it once", func() {
 			var seen []string
 			ref := referenceHandler()
 			results := run(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -66,9 +67,11 @@ var _ = Describe("Prober", func() {
 				ref.ServeHTTP(w, r)
 			}))
 			Expect(probe.AllPassed(results)).To(BeTrue())
-			Expect(seen).To(HaveLen(1))
+			Expect(seen).To(HaveLen(2))
 			Expect(seen[0]).To(ContainSubstring(`"user_email":"probe@service-connector.invalid"`))
 			Expect(seen[0]).To(MatchRegexp(`"request_id":"[0-9a-f-]{36}"`))
+			Expect(seen[1]).To(Equal(seen[0]), "the retry is the same request")
+			Expect(line(results, probe.CheckRetry)).To(Equal("PASS retry: a retry with the same request_id answered the same token_id"))
 		})
 
 		It("passes health when the registry names no health URL", func() {
@@ -157,6 +160,28 @@ var _ = Describe("Prober", func() {
 			Expect(line(results, probe.CheckHealth)).To(And(HavePrefix("FAIL health: "), ContainSubstring("(HTTP 500)")))
 			Expect(line(results, probe.CheckRevoke)).To(Equal("FAIL revoke: not run: the exchange gave no key"))
 			Expect(server.ReceivedRequests()).To(HaveLen(2), "the exchange and the health check only")
+		})
+	})
+
+	When("the service ignores request_id and mints a new key on every exchange", func() {
+		It("warns, still passes, and revokes the second key so the probe leaves none live", func() {
+			ref := referenceHandler()
+			var revoked []string
+			var n atomic.Int32
+			results := run(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == exchangePath {
+					body := strings.Replace(peekBody(r), `"request_id":"`, `"request_id":"`+strconv.Itoa(int(n.Add(1))), 1)
+					r.Body = io.NopCloser(strings.NewReader(body))
+					r.ContentLength = int64(len(body))
+				}
+				if r.URL.Path == revokePath {
+					revoked = append(revoked, peekBody(r))
+				}
+				ref.ServeHTTP(w, r)
+			}))
+			Expect(line(results, probe.CheckRetry)).To(MatchRegexp(`^WARN retry: a retry with the same request_id minted another key \(token \S+\); after a crash`))
+			Expect(probe.AllPassed(results)).To(BeTrue(), strings.Join(lines(results), "\n"))
+			Expect(revoked).To(HaveLen(3), "the second key, then the first twice")
 		})
 	})
 

@@ -9,6 +9,7 @@ import (
 // The checks, in the order Run performs them; each names a line of the report.
 const (
 	CheckExchange    = "exchange"
+	CheckRetry       = "retry"
 	CheckKeyWorks    = "key works"
 	CheckHealth      = "health"
 	CheckRevoke      = "revoke"
@@ -25,13 +26,19 @@ type Result struct {
 	Check  string
 	Detail string // what passed, when Err is nil
 	Err    error  // why the check failed
+	// Warning is what the service does that the protocol allows but the portal copes with
+	// less well; the check still passes.
+	Warning string
 }
 
 // Passed reports whether the check passed.
 func (r Result) Passed() bool { return r.Err == nil }
 
-// String is the report line: "PASS check: detail" or "FAIL check: reason".
+// String is the report line: "PASS check: detail", "WARN check: warning" or "FAIL check: reason".
 func (r Result) String() string {
+	if r.Err == nil && r.Warning != "" {
+		return fmt.Sprintf("WARN %s: %s", r.Check, r.Warning)
+	}
 	if r.Err != nil {
 		return fmt.Sprintf("FAIL %s: %v", r.Check, r.Err)
 	}
