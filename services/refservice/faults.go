@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/service-connector/service-connector/services"
@@ -23,9 +24,31 @@ const injectedFault = "injected fault"
 // protocol endpoints and health answer late, and sometimes fail, as real services do. The
 // zero value injects nothing.
 type Faults struct {
-	Exchange, Revoke, Health float64        // probability, 0..1, that the endpoint answers 503
-	LatencyMin, LatencyMax   time.Duration  // every faulty endpoint waits a random time in this range
-	Rand                     func() float64 // in [0, 1); nil means a locked math/rand/v2 source
+	Exchange, Revoke, Health float64 // probability, 0..1, that the endpoint answers 503
+	// Lost is the probability that an exchange mints its key and then answers 503 instead,
+	// as when a service crashes after committing, or the answer is lost on the way: the
+	// key is live and the client never learns it, until it retries with the same request_id.
+	Lost float64
+	// Deliver is the probability that a delivery into a home fails. The reference services
+	// do not deliver; the demo's installer reads it.
+	Deliver                float64
+	LatencyMin, LatencyMax time.Duration  // every faulty endpoint waits a random time in this range
+	Rand                   func() float64 // in [0, 1); nil means a locked math/rand/v2 source
+	// Counts counts the faults injected; nil means the service keeps counts of its own.
+	Counts *FaultCounts
+}
+
+// FaultCounts counts injected faults by kind. It is safe for concurrent use.
+type FaultCounts struct {
+	Exchange, Lost, Revoke, Health, Deliver atomic.Int64
+}
+
+// Snapshot returns the counts by kind, as the fault description names them.
+func (c *FaultCounts) Snapshot() map[string]int64 {
+	return map[string]int64{
+		"exchange": c.Exchange.Load(), "lost": c.Lost.Load(), "revoke": c.Revoke.Load(),
+		"health": c.Health.Load(), "deliver": c.Deliver.Load(),
+	}
 }
 
 // ParseFaults reads a fault description such as "exchange=0.1,revoke=0.2,health=0.1,latency=0-200ms".
@@ -54,10 +77,14 @@ func ParseFaults(s string) (Faults, error) {
 			f.Revoke, err = parseProbability(key, value)
 		case "health":
 			f.Health, err = parseProbability(key, value)
+		case "lost":
+			f.Lost, err = parseProbability(key, value)
+		case "deliver":
+			f.Deliver, err = parseProbability(key, value)
 		case "latency":
 			f.LatencyMin, f.LatencyMax, err = parseLatency(value)
 		default:
-			return Faults{}, services.Errorf(services.EInvalid, "faults: unknown key %q; the keys are exchange, revoke, health and latency", key)
+			return Faults{}, services.Errorf(services.EInvalid, "faults: unknown key %q; the keys are exchange, lost, revoke, health, deliver and latency", key)
 		}
 		if err != nil {
 			return Faults{}, err
@@ -118,7 +145,7 @@ func lockedRand() func() float64 {
 
 // withFaults wraps an endpoint so that it first waits the injected latency and then, with
 // probability p, answers 503 without running next, so that a fault changes no state.
-func (f Faults) withFaults(p float64, next http.HandlerFunc) http.HandlerFunc {
+func (f Faults) withFaults(p float64, count *atomic.Int64, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := f.sleep(r.Context()); err != nil {
 			// The client has gone; nobody reads the answer.
@@ -126,12 +153,53 @@ func (f Faults) withFaults(p float64, next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if p > 0 && f.Rand() < p {
+			count.Add(1)
 			writeProtocolError(w, http.StatusServiceUnavailable, injectedFault)
 			return
 		}
 		next(w, r)
 	}
 }
+
+// withLostAnswer wraps the exchange so that, with probability p, it mints as usual and then
+// throws the answer away and answers 503.
+func (f Faults) withLostAnswer(p float64, next http.HandlerFunc) http.HandlerFunc {
+	if p <= 0 {
+		return next
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		if f.Rand() >= p {
+			next(w, r)
+			return
+		}
+		f.Counts.Lost.Add(1)
+		next(discardWriter{header: http.Header{}}, r)
+		writeProtocolError(w, http.StatusServiceUnavailable, injectedFault)
+	}
+}
+
+// Fail reports, with probability p, that an injected fault happens now, and counts it.
+func (f Faults) Fail(p float64, count *atomic.Int64) bool {
+	if p <= 0 {
+		return false
+	}
+	r := rand.Float64
+	if f.Rand != nil {
+		r = f.Rand
+	}
+	if r() >= p {
+		return false
+	}
+	count.Add(1)
+	return true
+}
+
+// discardWriter is a ResponseWriter whose answer nobody reads.
+type discardWriter struct{ header http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.header }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 // sleep waits a random latency in [LatencyMin, LatencyMax], or until ctx ends.
 func (f Faults) sleep(ctx context.Context) error {

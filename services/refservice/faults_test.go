@@ -21,6 +21,7 @@ var _ = Describe("ParseFaults", func() {
 			refservice.Faults{Exchange: 0.1, Revoke: 0.2, Health: 0.1, LatencyMax: 200 * time.Millisecond}),
 		Entry("latency in seconds, spaces around parts", " latency=1-2s , exchange=1 ",
 			refservice.Faults{Exchange: 1, LatencyMin: time.Second, LatencyMax: 2 * time.Second}),
+		Entry("lost answers and failed deliveries", "lost=0.05,deliver=0.05", refservice.Faults{Lost: 0.05, Deliver: 0.05}),
 		Entry("the largest latency", "latency=10-10s", refservice.Faults{LatencyMin: 10 * time.Second, LatencyMax: 10 * time.Second}),
 	)
 
@@ -31,7 +32,7 @@ var _ = Describe("ParseFaults", func() {
 		},
 		Entry("not key=value", "bogus", `faults: "bogus" is not key=value`),
 		Entry("an empty part", "exchange=0.1,,revoke=0.2", `faults: "" is not key=value`),
-		Entry("an unknown key", "delivery=0.1", `faults: unknown key "delivery"; the keys are exchange, revoke, health and latency`),
+		Entry("an unknown key", "delivery=0.1", `faults: unknown key "delivery"; the keys are exchange, lost, revoke, health, deliver and latency`),
 		Entry("a duplicate key", "revoke=0.1,revoke=0.2", `faults: revoke is given twice`),
 		Entry("a probability above 1", "exchange=1.5", `faults: exchange=1.5 is not a probability between 0 and 1`),
 		Entry("a negative probability", "health=-0.1", `faults: health=-0.1 is not a probability between 0 and 1`),
@@ -61,6 +62,26 @@ var _ = Describe("a reference service with injected faults", func() {
 		DeferCleanup(server.Close)
 		w = &world{clock: clock, po: svc, server: server, client: server.Client()}
 	}
+
+	When("an exchange answer is lost", func() {
+		BeforeEach(func() {
+			draws := []float64{0, 0.9} // the first exchange loses its answer, the second does not
+			start(refservice.Faults{Lost: 0.5, Rand: func() float64 { d := draws[0]; draws = draws[1:]; return d }})
+		})
+
+		It("mints the key but answers 503, and a retry with the same request_id gets that key", func() {
+			a := w.exchange(`{"user_email":"alice@example.com","request_id":"r-1"}`)
+			Expect(a.status).To(Equal(http.StatusServiceUnavailable))
+			Expect(a.json).NotTo(HaveKey("api_key"))
+			Expect(svc.LiveTokens()).To(HaveLen(1))
+			minted := svc.LiveTokens()[0].TokenID
+
+			b := w.exchange(`{"user_email":"alice@example.com","request_id":"r-1"}`)
+			Expect(b.status).To(Equal(http.StatusOK))
+			Expect(b.json).To(HaveKeyWithValue("token_id", minted))
+			Expect(svc.LiveTokens()).To(HaveLen(1))
+		})
+	})
 
 	When("every call is a fault", func() {
 		BeforeEach(func() {

@@ -112,6 +112,9 @@ func New(cfg Config) (*Service, error) {
 		debugTokens: cfg.DebugTokens,
 		faults:      cfg.Faults,
 	}
+	if s.faults.Counts == nil {
+		s.faults.Counts = &FaultCounts{}
+	}
 	if s.faults.Rand == nil {
 		s.faults.Rand = lockedRand()
 	}
@@ -129,9 +132,9 @@ func (s *Service) Name() string { return s.name }
 func (s *Service) routes(api API) *http.ServeMux {
 	mux := http.NewServeMux()
 	f := s.faults
-	mux.HandleFunc("POST /api/internal/token-exchange", s.requireSecret(f.withFaults(f.Exchange, s.handleExchange)))
-	mux.HandleFunc("POST /api/internal/token-revoke", s.requireSecret(f.withFaults(f.Revoke, s.handleRevoke)))
-	mux.HandleFunc("GET /health", f.withFaults(f.Health, s.handleHealth))
+	mux.HandleFunc("POST /api/internal/token-exchange", s.requireSecret(f.withFaults(f.Exchange, &f.Counts.Exchange, f.withLostAnswer(f.Lost, s.handleExchange))))
+	mux.HandleFunc("POST /api/internal/token-revoke", s.requireSecret(f.withFaults(f.Revoke, &f.Counts.Revoke, s.handleRevoke)))
+	mux.HandleFunc("GET /health", f.withFaults(f.Health, &f.Counts.Health, s.handleHealth))
 	mux.HandleFunc("GET /api/whoami", s.requireKey(s.handleWhoami))
 	if s.debugTokens {
 		mux.HandleFunc("GET /debug/tokens", s.handleDebugTokens)
