@@ -21,6 +21,7 @@ Commands:
   serve                  run the production portal: Google sign-in, sudo delivery (see README.md)
   registry check FILE    validate a registry and its skill files (--skills DIR; default: skills/ beside FILE)
   probe SERVICE_ID       check a live service against the token-exchange protocol (--check-url URL; see README.md)
+  offboard EMAIL         revoke every key of a person and remove their files (--demo: the demo's data)
   help                   show this text
 
 Configuration comes from SC_* environment variables; see README.md.
@@ -51,6 +52,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runRegistry(args[2:], stdout, stderr)
 	case "probe":
 		return runProbe(ctx, args[2:], getenv, stdout, stderr)
+	case "offboard":
+		return runOffboard(ctx, args[2:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -24,6 +24,11 @@ type Config struct {
 	SessionMaxAge    time.Duration     // SC_SESSION_MAX_AGE
 	ExchangeTimeout  time.Duration     // SC_EXCHANGE_TIMEOUT
 	ExpiryWarning    time.Duration     // SC_EXPIRY_WARNING
+	HealthInterval   time.Duration     // SC_HEALTH_INTERVAL
+	RetryBase        time.Duration     // SC_RETRY_BASE
+	RetryMax         time.Duration     // SC_RETRY_MAX
+	RevokeAttempts   int               // SC_REVOKE_ATTEMPTS
+	RegistryReload   time.Duration     // SC_REGISTRY_RELOAD
 	LogLevel         string            // SC_LOG_LEVEL
 	DemoFaults       refservice.Faults // SC_DEMO_FAULTS; read by the demo only (loadDemoFaults)
 	getenv           func(string) string
@@ -51,6 +56,22 @@ func loadConfig(getenv func(string) string) (Config, []string) {
 	cfg.SessionMaxAge = durationEnv(getenv, "SC_SESSION_MAX_AGE", 12*time.Hour, &problems)
 	cfg.ExchangeTimeout = durationEnv(getenv, "SC_EXCHANGE_TIMEOUT", 10*time.Second, &problems)
 	cfg.ExpiryWarning = durationEnv(getenv, "SC_EXPIRY_WARNING", 14*24*time.Hour, &problems)
+	cfg.HealthInterval = durationEnv(getenv, "SC_HEALTH_INTERVAL", 30*time.Second, &problems)
+	if cfg.HealthInterval < time.Second {
+		// A shorter interval would have the portal hammer every service's health endpoint.
+		problems = append(problems, fmt.Sprintf("SC_HEALTH_INTERVAL: %s is too short; use at least 1s", cfg.HealthInterval))
+		cfg.HealthInterval = 30 * time.Second
+	}
+	cfg.RetryBase = durationEnv(getenv, "SC_RETRY_BASE", 2*time.Second, &problems)
+	cfg.RetryMax = durationEnv(getenv, "SC_RETRY_MAX", 5*time.Minute, &problems)
+	if cfg.RetryBase < 10*time.Millisecond || cfg.RetryMax < cfg.RetryBase {
+		problems = append(problems, fmt.Sprintf("SC_RETRY_BASE, SC_RETRY_MAX: the backoff needs 10ms <= SC_RETRY_BASE <= SC_RETRY_MAX, not %s and %s", cfg.RetryBase, cfg.RetryMax))
+	}
+	cfg.RegistryReload = durationEnv(getenv, "SC_REGISTRY_RELOAD", 5*time.Second, &problems)
+	if cfg.RegistryReload < 100*time.Millisecond {
+		problems = append(problems, fmt.Sprintf("SC_REGISTRY_RELOAD: %s is too short; use at least 100ms", cfg.RegistryReload))
+	}
+	cfg.RevokeAttempts = intEnv(getenv, "SC_REVOKE_ATTEMPTS", 10, 1, 1000, &problems)
 	switch cfg.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -101,6 +122,20 @@ func secretFromEnv(getenv func(string) string, name string) (services.Secret, er
 }
 
 // durationEnv reads a Go duration ("90s", "12h") or a number of days ("14d").
+// intEnv reads a whole number between lo and hi from name, or def when it is unset.
+func intEnv(getenv func(string) string, name string, def, lo, hi int, problems *[]string) int {
+	raw := strings.TrimSpace(getenv(name))
+	if raw == "" {
+		return def
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		*problems = append(*problems, fmt.Sprintf("%s: %q is not a whole number from %d to %d", name, raw, lo, hi))
+		return def
+	}
+	return n
+}
+
 func durationEnv(getenv func(string) string, name string, def time.Duration, problems *[]string) time.Duration {
 	raw := strings.TrimSpace(getenv(name))
 	if raw == "" {

@@ -11,12 +11,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/service-connector/service-connector/deploy"
 	"github.com/service-connector/service-connector/handlers"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
-	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/exchange"
 	"github.com/service-connector/service-connector/services/refservice"
 	"github.com/service-connector/service-connector/services/registry"
@@ -72,13 +72,27 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 		return fmt.Errorf("SC_DEMO_SERVICES_ADDR: %w", err)
 	}
 	defer svcLn.Close()
-	reg, err := demoRegistry(cfg, "http://"+svcLn.Addr().String()+"/")
+	origin := "http://" + svcLn.Addr().String() + "/"
+	reg, err := demoRegistry(cfg, origin)
 	if err != nil {
 		return err
+	}
+	// A registry file is watched for edits, as in serve; the embedded example cannot change.
+	var live *registry.Live
+	var current connector.Registry = reg
+	if cfg.RegistryFile != "" {
+		live, err = registry.OpenLiveFunc(cfg.RegistryFile, demoSkillsDir(cfg), log, nil,
+			func() (*registry.Registry, error) { return demoRegistry(cfg, origin) })
+		if err != nil {
+			return err
+		}
+		current = live
 	}
 
 	secrets := map[string]services.Secret{}
 	var refs []*refservice.Service
+	// One count of injected faults for the whole demo, served at /debug/faults.
+	cfg.DemoFaults.Counts = &refservice.FaultCounts{}
 	// The reference services keep their tokens here, so keys survive a restart of the demo.
 	if err := os.MkdirAll(filepath.Join(dataDir, "demo-services"), 0o700); err != nil {
 		return fmt.Errorf("create the reference services' state dir: %w", err)
@@ -115,12 +129,25 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 		return err
 	}
 	homes := filepath.Join(dataDir, "homes")
-	conn := connector.New(reg, st, exchange.New(&http.Client{}, cfg.ExchangeTimeout), delivery.NewDirInstaller(homes),
-		func(id string) (services.Secret, bool) { s, ok := secrets[id]; return s, ok },
-		connector.Options{Log: log, ExpiryWarning: cfg.ExpiryWarning})
+	otherSecrets := secretLookup(cfg.serviceSecret) // services added to the registry later
+	conn := connector.New(current, st, exchange.New(&http.Client{}, cfg.ExchangeTimeout), demoInstaller(homes, cfg.DemoFaults),
+		func(id string) (services.Secret, bool) {
+			if s, ok := secrets[id]; ok {
+				return s, true
+			}
+			return otherSecrets(id)
+		},
+		connector.Options{Log: log, ExpiryWarning: cfg.ExpiryWarning, HealthInterval: cfg.HealthInterval,
+			RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax, MaxRevokeAttempts: cfg.RevokeAttempts})
+	defer startBackground(ctx, conn, live, cfg.RegistryReload, log)()
+	registryStatus := staticRegistryStatus(cfg.RegistryFile, len(reg.Services()), time.Now())
+	if live != nil {
+		registryStatus = liveRegistryStatus(live)
+	}
 	h := handlers.New(handlers.Config{
 		Connector: conn, Identity: ids, Log: log, Demo: true, DemoPeople: demoPeople, DemoHomes: homes, Admins: cfg.AdminEmails,
-		Ready: []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
+		Registry: registryStatus,
+		Ready:    []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
 	})
 	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, devLogin: true})
 	if err != nil {
@@ -137,7 +164,7 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	log.Info("demo started", "portal", ln.Addr().String(), "services", svcLn.Addr().String(), "data_dir", dataDir)
 	err = serveAll(ctx,
 		listener{newServer(portal, log), ln},
-		listener{newServer(refservice.Handler(refs...), log), svcLn})
+		listener{newServer(demoServicesHandler(refs, cfg.DemoFaults.Counts), log), svcLn})
 	log.Info("demo stopped")
 	return err
 }
@@ -161,14 +188,20 @@ func demoRegistry(cfg Config, servicesOrigin string) (*registry.Registry, error)
 		if data, err = os.ReadFile(cfg.RegistryFile); err != nil {
 			return nil, fmt.Errorf("SC_REGISTRY_FILE: %w", err)
 		}
-		skillsDir := cfg.SkillsDir
-		if skillsDir == "" {
-			skillsDir = filepath.Join(filepath.Dir(cfg.RegistryFile), "skills")
-		}
+		skillsDir := demoSkillsDir(cfg)
 		skills, skillsLabel = os.DirFS(skillsDir), skillsDir
 	}
 	data = bytes.ReplaceAll(data, []byte(exampleServicesOrigin), []byte(servicesOrigin))
 	return registry.Parse(name, data, skills, registry.LintSkills(skillsLabel))
+}
+
+// demoSkillsDir is where the skill files of SC_REGISTRY_FILE are: SC_SKILLS_DIR, or skills/
+// beside the registry file.
+func demoSkillsDir(cfg Config) string {
+	if cfg.SkillsDir != "" {
+		return cfg.SkillsDir
+	}
+	return filepath.Join(filepath.Dir(cfg.RegistryFile), "skills")
 }
 
 // writable checks that dir accepts a new file, as delivery and the store need.

@@ -19,6 +19,8 @@ import (
 	"github.com/onsi/gomega/gbytes"
 
 	"github.com/service-connector/service-connector/app"
+	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/store"
 )
 
 // demo is `service-connector demo` running in-process on free loopback ports.
@@ -121,6 +123,14 @@ func (d *demo) liveTokens(serviceID string) []string {
 		ids = append(ids, t.TokenID)
 	}
 	return ids
+}
+
+// recorded returns the connections the demo's store holds for email.
+func (d *demo) recorded(email string) []services.Connection {
+	GinkgoHelper()
+	s, err := store.Open(filepath.Join(d.dataDir, "connections.json"))
+	Expect(err).NotTo(HaveOccurred())
+	return s.ForUser(email)
 }
 
 // browser is an HTTP client with a cookie jar, as a person's browser would hold the session.

@@ -45,8 +45,7 @@ var _ = Describe("service-connector demo with a service that is down", func() {
 		Expect(a.body).NotTo(ContainSubstring("127.0.0.1"))
 		_, _, ok := d.home("alice", ".service_env")
 		Expect(ok).To(BeFalse())
-		connections, err := os.ReadFile(filepath.Join(d.dataDir, "connections.json"))
-		Expect(err == nil && strings.Contains(string(connections), "alice")).To(BeFalse(), "nothing is recorded for alice")
+		Expect(d.recorded("alice@example.com")).To(BeEmpty(), "no connection is recorded for alice")
 		page := alice.do(http.MethodPost, "/connectors/purchase_orders/connect", "application/x-www-form-urlencoded", "", "HX-Request", "true")
 		Expect(page.status).To(Equal(http.StatusServiceUnavailable))
 		Expect(page.body).To(MatchRegexp(`data-testid="card-error"[^>]*>Purchase Orders could not issue a key`))
@@ -55,9 +54,10 @@ var _ = Describe("service-connector demo with a service that is down", func() {
 
 var _ = Describe("the command line", func() {
 	It("refuses bad configuration with one line per problem", func() {
-		code, _, stderr := run(map[string]string{"SC_EXCHANGE_TIMEOUT": "soon", "SC_LOG_LEVEL": "loud"}, "demo")
+		code, _, stderr := run(map[string]string{"SC_EXCHANGE_TIMEOUT": "soon", "SC_LOG_LEVEL": "loud", "SC_HEALTH_INTERVAL": "100ms"}, "demo")
 		Expect(code).To(Equal(2))
 		Expect(stderr).To(ContainSubstring(`SC_EXCHANGE_TIMEOUT: "soon" is not a positive duration`))
+		Expect(stderr).To(ContainSubstring(`SC_HEALTH_INTERVAL: 100ms is too short; use at least 1s`))
 		Expect(stderr).To(ContainSubstring(`SC_LOG_LEVEL: "loud" is not one of debug, info, warn, error`))
 	})
 

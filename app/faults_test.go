@@ -2,9 +2,6 @@ package app_test
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -33,8 +30,7 @@ var _ = Describe("service-connector demo with SC_DEMO_FAULTS", func() {
 			_, _, ok := d.home("alice", ".service_env")
 			Expect(ok).To(BeFalse())
 			Expect(d.liveTokens("purchase_orders")).To(BeEmpty())
-			connections, err := os.ReadFile(filepath.Join(d.dataDir, "connections.json"))
-			Expect(err == nil && strings.Contains(string(connections), "alice")).To(BeFalse(), "nothing is recorded for alice")
+			Expect(d.recorded("alice@example.com")).To(BeEmpty(), "no connection is recorded for alice")
 		})
 	})
 })

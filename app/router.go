@@ -7,6 +7,7 @@ import (
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
+	"github.com/service-connector/service-connector/components"
 	"github.com/service-connector/service-connector/handlers"
 	"github.com/service-connector/service-connector/static"
 )
@@ -43,7 +44,10 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 	}
 	web.GET("/auth/google", h.GoogleLogin)
 	web.GET("/auth/google/callback", h.GoogleCallback)
-	web.GET("/admin", h.RequirePage, h.Admin)
+	web.GET(components.AdminPath, h.RequirePage, h.Admin)
+	web.POST(components.AdminDisconnectPath, h.RequirePage, h.AdminDisconnect)
+	web.POST(components.AdminOffboardPath, h.RequirePage, h.AdminOffboard)
+	web.POST(components.AdminRetryPath, h.RequirePage, h.AdminRetryRevocation)
 	web.GET("/", h.RequirePage, h.Dashboard)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
 	web.POST("/connectors/:id/disconnect", h.RequireFragment, h.DisconnectCard)

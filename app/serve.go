@@ -12,9 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/service-connector/service-connector/components"
 	"github.com/service-connector/service-connector/handlers"
-	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/exchange"
@@ -59,16 +57,11 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 	if skillsDir == "" {
 		skillsDir = filepath.Join(filepath.Dir(cfg.RegistryFile), "skills")
 	}
-	reg, err := registry.LoadFile(cfg.RegistryFile, skillsDir, registry.LintSkills(skillsDir))
+	live, err := registry.OpenLive(cfg.RegistryFile, skillsDir, log, nil, registry.LintSkills(skillsDir))
 	if err != nil {
 		return fmt.Errorf("SC_REGISTRY_FILE: %w", err)
 	}
-	secrets := map[string]services.Secret{}
-	for _, svc := range reg.Services() {
-		if s, ok := cfg.serviceSecret(svc.ID); ok {
-			secrets[svc.ID] = s
-		}
-	}
+	secrets := secretLookup(cfg.serviceSecret)
 	sessionStore, err := newSessionStore(cfg.SessionSecret, cfg.SessionMaxAge, cfg.secureCookies())
 	if err != nil {
 		return fmt.Errorf("session store: %w", err)
@@ -78,23 +71,18 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 		return err
 	}
 	httpClient := &http.Client{}
-	conn := connector.New(reg, st, exchange.New(httpClient, cfg.ExchangeTimeout),
+	conn := connector.New(live, st, exchange.New(httpClient, cfg.ExchangeTimeout),
 		delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout),
-		func(id string) (services.Secret, bool) { s, ok := secrets[id]; return s, ok },
-		connector.Options{Log: log, ExpiryWarning: cfg.ExpiryWarning})
+		secrets,
+		connector.Options{Log: log, ExpiryWarning: cfg.ExpiryWarning, HealthInterval: cfg.HealthInterval,
+			RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax, MaxRevokeAttempts: cfg.RevokeAttempts})
+	defer startBackground(ctx, conn, live, cfg.RegistryReload, log)()
 	h := handlers.New(handlers.Config{
 		Connector: conn, Identity: ids, Log: log, Admins: cfg.AdminEmails,
 		Google:         newGoogleSignIn(cfg.GoogleClientID, cfg.GoogleClientSecret.Reveal(), cfg.BaseURL, google, &http.Client{Timeout: 15 * time.Second}),
 		AllowedDomains: cfg.AllowedDomains,
 		AccountExists:  accountExists,
-		Services: func() []components.AdminServiceView {
-			var out []components.AdminServiceView
-			for _, svc := range reg.Services() {
-				_, ok := secrets[svc.ID]
-				out = append(out, components.AdminServiceView{ID: svc.ID, Name: svc.Name, Enabled: svc.Enabled, Configured: ok})
-			}
-			return out
-		},
+		Registry:       liveRegistryStatus(live),
 		Ready: []handlers.Check{
 			{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }},
 			{Name: "helper", Run: func(context.Context) error { return present(cfg.Helper) }},

@@ -46,10 +46,13 @@ type apiList struct {
 	Connections map[string]apiConnection `json:"connections"`
 }
 
+// apiHealth is one service's health as of the portal's last background poll.
 type apiHealth struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Health string `json:"health"`
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Health    string     `json:"health"`
+	CheckedAt *time.Time `json:"checked_at,omitempty"`
+	Reason    string     `json:"reason,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -106,14 +109,18 @@ func (h *Handlers) changeAPI(c *gin.Context, run change, success func(connector.
 	c.JSON(http.StatusOK, apiResult{Success: true, Message: success(st)})
 }
 
-// HealthAPI serves GET /api/service-connectors/health: each service's health.
+// HealthAPI serves GET /api/service-connectors/health: each service's health as of the last
+// background poll; it never waits for a service.
 func (h *Handlers) HealthAPI(c *gin.Context) {
 	checks := h.connector.Health(c.Request.Context())
 	out := struct {
 		Services []apiHealth `json:"services"`
 	}{Services: make([]apiHealth, 0, len(checks))}
 	for _, s := range checks {
-		out.Services = append(out.Services, apiHealth{ID: s.ServiceID, Name: s.Name, Health: string(s.Health)})
+		out.Services = append(out.Services, apiHealth{
+			ID: s.ServiceID, Name: s.Name, Health: string(s.Health),
+			CheckedAt: timePtr(s.CheckedAt), Reason: s.Reason,
+		})
 	}
 	c.JSON(http.StatusOK, out)
 }

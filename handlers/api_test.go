@@ -134,6 +134,35 @@ var _ = Describe("JSON API", func() {
 	})
 })
 
+var _ = Describe("the health API", func() {
+	var p *portal
+	checked := time.Date(2026, 11, 23, 12, 3, 0, 0, time.FixedZone("CET", 3600))
+
+	BeforeEach(func() {
+		p = newPortal()
+		p.connector.HealthFunc = func() []connector.ServiceHealth {
+			return []connector.ServiceHealth{
+				{ServiceID: "purchase_orders", Name: "Purchase Orders", Health: connector.HealthHealthy, CheckedAt: checked},
+				{ServiceID: "invoicing", Name: "Invoicing", Health: connector.HealthUnhealthy, CheckedAt: checked,
+					Reason: "the service answered with an error (HTTP 503)"},
+				{ServiceID: "crm", Name: "CRM", Health: connector.HealthUnknown, Reason: "not checked yet"},
+			}
+		}
+		p.signIn("alice@example.com")
+	})
+
+	It("answers the last poll: the state, when it was checked in UTC, and why a service is not healthy", func() {
+		r := p.get("/api/service-connectors/health")
+		Expect(r.status).To(Equal(http.StatusOK))
+		Expect(r.body).To(MatchJSON(`{"services": [
+			{"id": "purchase_orders", "name": "Purchase Orders", "health": "healthy", "checked_at": "2026-11-23T11:03:00Z"},
+			{"id": "invoicing", "name": "Invoicing", "health": "unhealthy", "checked_at": "2026-11-23T11:03:00Z",
+			 "reason": "the service answered with an error (HTTP 503)"},
+			{"id": "crm", "name": "CRM", "health": "unknown", "reason": "not checked yet"}]}`))
+		Expect(p.connector.calls).To(ConsistOf("health"))
+	})
+})
+
 func mustJSON(s string) string {
 	data, err := json.Marshal(s)
 	Expect(err).NotTo(HaveOccurred())

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -108,6 +109,53 @@ var _ = Describe("Service cards", func() {
 			Expect(r.status).To(Equal(http.StatusUnauthorized))
 			Expect(r.header.Get("HX-Redirect")).To(Equal("/login"))
 			Expect(p.connector.calls).NotTo(ContainElement(ContainSubstring("connect")))
+		})
+	})
+
+	Describe("the service's health and a pending delivery", func() {
+		checked := time.Date(2026, 11, 23, 12, 3, 0, 0, time.UTC)
+		withHealth := func(st connector.ServiceState, h connector.Health, reason string, at time.Time) connector.ServiceState {
+			st.Health = connector.ServiceHealth{ServiceID: st.Service.ID, Name: st.Service.Name, Health: h, Reason: reason, CheckedAt: at}
+			return st
+		}
+		withHealthURL := func(st connector.ServiceState) connector.ServiceState {
+			st.Service.HealthURL = "https://po.internal/health"
+			return st
+		}
+
+		DescribeTable("show the last health check on the dashboard's card",
+			func(st connector.ServiceState, health, text string) {
+				p.connector.OverviewFunc = func(services.User) []connector.ServiceState { return []connector.ServiceState{st} }
+				line := p.get("/").doc().Find(`#card-purchase_orders [data-testid="health"]`)
+				Expect(line.Length()).To(Equal(1))
+				Expect(line.AttrOr("data-health", "")).To(Equal(health))
+				Expect(strings.Join(strings.Fields(line.Text()), " ")).To(Equal(text))
+			},
+			Entry("healthy", withHealth(notConnected, connector.HealthHealthy, "", checked),
+				"healthy", "Service is up (checked 12:03 UTC)"),
+			Entry("unhealthy, with the reason", withHealth(connected, connector.HealthUnhealthy, "the service answered with an error (HTTP 503)", checked),
+				"unhealthy", "Service is not healthy: the service answered with an error (HTTP 503) (checked 12:03 UTC)"),
+			Entry("not checked yet", withHealth(withHealthURL(notConnected), connector.HealthUnknown, "not checked yet", time.Time{}),
+				"unknown", "Service health not checked yet"),
+			Entry("without a health_url", withHealth(notConnected, connector.HealthUnknown, "no health check", time.Time{}),
+				"unknown", "Service health unknown: it has no health check"),
+		)
+
+		It("gives the time of the check in machine-readable form", func() {
+			st := withHealth(notConnected, connector.HealthHealthy, "", checked)
+			p.connector.OverviewFunc = func(services.User) []connector.ServiceState { return []connector.ServiceState{st} }
+			t := p.get("/").doc().Find(`[data-testid="health"] time`)
+			Expect(t.AttrOr("datetime", "")).To(Equal("2026-11-23T12:03:00Z"))
+		})
+
+		It("says so in the card while a delivery is pending, and not otherwise", func() {
+			pending := connected
+			pending.DeliveryPending = true
+			p.connector.ConnectFunc = func(services.User, string) (connector.ServiceState, error) { return pending, nil }
+			card := p.postForm("/connectors/purchase_orders/connect", nil, true).doc().Find("#card-purchase_orders")
+			Expect(card.Find(`[data-testid="delivery-pending"]`).Text()).To(Equal(
+				"Delivery pending: your server account is not up to date yet; we keep retrying."))
+			Expect(p.get("/").doc().Find(`[data-testid="delivery-pending"]`).Length()).To(BeZero())
 		})
 	})
 })

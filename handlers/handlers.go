@@ -21,6 +21,11 @@ type Connector interface {
 	Connect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 	Disconnect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 	Health(ctx context.Context) []connector.ServiceHealth
+	// Admin and the methods below serve the admin page.
+	Admin(ctx context.Context) connector.AdminOverview
+	DisconnectFor(ctx context.Context, email, serviceID string) error
+	Offboard(ctx context.Context, email, username string) (connector.OffboardResult, error)
+	RetryRevocation(serviceID, tokenID string) (bool, error)
 }
 
 // Identity maps a sign-in email to the server account files are delivered to.
@@ -63,8 +68,9 @@ type Config struct {
 	// AccountExists reports whether the server has an account of that name; nil means every
 	// name has one (the demo creates its homes itself).
 	AccountExists func(username string) bool
-	// Services lists the registry's services for the admin page.
-	Services func() []components.AdminServiceView
+	// Registry says, for the admin page, which registry is in service and whether the file
+	// on disk has problems; nil shows nothing is known about it.
+	Registry func() components.RegistryStatusView
 }
 
 // Handlers serves the portal's routes. Build it with New; app wires it to the router.
@@ -80,7 +86,7 @@ type Handlers struct {
 	google     Google
 	domains    map[string]bool
 	accountOK  func(string) bool
-	services   func() []components.AdminServiceView
+	registry   func() components.RegistryStatusView
 }
 
 // New returns the handlers over cfg.
@@ -97,7 +103,7 @@ func New(cfg Config) *Handlers {
 		google:     cfg.Google,
 		domains:    map[string]bool{},
 		accountOK:  cfg.AccountExists,
-		services:   cfg.Services,
+		registry:   cfg.Registry,
 	}
 	if h.accountOK == nil {
 		h.accountOK = func(string) bool { return true }

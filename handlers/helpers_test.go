@@ -34,6 +34,7 @@ type fakeConnector struct {
 	StateFunc      func(user services.User, id string) (connector.ServiceState, error)
 	HealthFunc     func() []connector.ServiceHealth
 	calls          []string
+	adminFake      // the admin page's use cases, in admin_fake_test.go
 }
 
 func (f *fakeConnector) record(call string) {
@@ -99,8 +100,9 @@ func newPortal() *portal {
 	h := handlers.New(handlers.Config{
 		Connector: p.connector, Identity: fakeIdentity{}, Demo: true,
 		DemoPeople: []string{"alice@example.com"}, Admins: []string{"Boss@Example.com"},
-		Log:   slog.New(slog.NewTextHandler(p.log, nil)),
-		Ready: []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return p.ready }}},
+		Log:      slog.New(slog.NewTextHandler(p.log, nil)),
+		Registry: testRegistryStatus,
+		Ready:    []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return p.ready }}},
 	})
 	r := gin.New()
 	r.Use(handlers.SecurityHeaders)
@@ -110,6 +112,10 @@ func newPortal() *portal {
 	web.POST("/auth/dev-login", h.DevLogin)
 	web.POST("/logout", h.Logout)
 	web.GET("/", h.RequirePage, h.Dashboard)
+	web.GET("/admin", h.RequirePage, h.Admin)
+	web.POST("/admin/connections/disconnect", h.RequirePage, h.AdminDisconnect)
+	web.POST("/admin/offboard", h.RequirePage, h.AdminOffboard)
+	web.POST("/admin/revocations/retry", h.RequirePage, h.AdminRetryRevocation)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
 	web.POST("/connectors/:id/disconnect", h.RequireFragment, h.DisconnectCard)
 	api := web.Group("/api/service-connectors", h.RequireAPI)

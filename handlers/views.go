@@ -10,15 +10,20 @@ import (
 // dateLayout is how dates show on cards: unambiguous in every locale.
 const dateLayout = "2 Jan 2006"
 
+// checkedLayout is how the time of the last health check shows on cards.
+const checkedLayout = "15:04 UTC"
+
 // cardView shapes a service state for display.
 func cardView(st connector.ServiceState) components.ServiceCardView {
 	v := components.ServiceCardView{
-		ID:          st.Service.ID,
-		Name:        st.Service.Name,
-		Description: st.Service.Description,
-		EnvVarName:  st.Service.EnvVarName,
-		CanConnect:  true,
+		ID:              st.Service.ID,
+		Name:            st.Service.Name,
+		Description:     st.Service.Description,
+		EnvVarName:      st.Service.EnvVarName,
+		CanConnect:      true,
+		DeliveryPending: st.DeliveryPending,
 	}
+	healthView(&v, st)
 	if !st.ExpiresAt.IsZero() {
 		v.ExpiresOn = st.ExpiresAt.UTC().Format(dateLayout)
 		v.ExpiresISO = st.ExpiresAt.UTC().Format(time.RFC3339)
@@ -40,6 +45,29 @@ func cardView(st connector.ServiceState) components.ServiceCardView {
 		v.State = components.CardNotConnected
 	}
 	return v
+}
+
+// healthView shapes the service's last health check for its card.
+func healthView(v *components.ServiceCardView, st connector.ServiceState) {
+	h := st.Health
+	switch h.Health {
+	case connector.HealthHealthy:
+		v.Health, v.HealthText = components.HealthHealthy, "Service is up"
+	case connector.HealthUnhealthy:
+		v.Health, v.HealthText = components.HealthUnhealthy, "Service is not healthy"
+		if h.Reason != "" {
+			v.HealthText += ": " + h.Reason
+		}
+	default:
+		v.Health, v.HealthText = components.HealthUnknown, "Service health not checked yet"
+		if st.Service.HealthURL == "" {
+			v.HealthText = "Service health unknown: it has no health check"
+		}
+	}
+	if !h.CheckedAt.IsZero() {
+		v.HealthChecked = h.CheckedAt.UTC().Format(checkedLayout)
+		v.HealthCheckedISO = h.CheckedAt.UTC().Format(time.RFC3339)
+	}
 }
 
 func cardViews(states []connector.ServiceState) []components.ServiceCardView {

@@ -7,15 +7,22 @@ import (
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/exchange"
+	"github.com/service-connector/service-connector/services/store"
 )
 
-// Connect gives the person a key for the service: exchange → record → deliver.
+// Connect gives the person a key for the service: intent → exchange → record → deliver.
 //
 // A person already connected with a live key that is not about to expire keeps it: the
 // files are delivered again (which repairs a deleted ~/.service_env) and no key is minted, so
 // a double click mints at most one key. An expiring or expired key is replaced, and the old
 // one revoked only once the new one is delivered. If delivery fails the new key is revoked
 // and the previous state restored, so no key is left live and unrecorded.
+//
+// Crash safety: the exchange's request_id is recorded (an intent) before the request goes
+// out, and the intent is settled in the same atomic store change that records the key. If
+// the process dies in between, or the exchange fails in a way that may have minted a key,
+// recovery replays the exchange with the same request_id (a service answers a retried
+// request with the same key) and revokes what it gets back. See Reconcile.
 //
 // The work runs on its own deadline, detached from ctx's cancellation: a person closing the
 // tab mid-exchange must not leave a minted key that nobody recorded.
@@ -46,36 +53,139 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 	prev, hadPrev := c.store.Get(email, svc.ID)
 	if hadPrev {
 		if st := c.state(svc, prev, true); st.Status == StatusConnected {
-			return st, c.deliver(ctx, user)
+			return c.stateOf(svc, email), c.deliverOrMark(ctx, user)
 		}
 	}
 
-	tok, err := c.exchanger.Exchange(ctx, svc, secret, exchange.Request{
-		UserEmail: email, TTLDays: c.ttlDays(svc), RequestID: c.opts.NewRequestID(),
-	})
+	intent := store.Intent{
+		RequestID: c.opts.NewRequestID(), UserEmail: email, Username: user.Username, ServiceID: svc.ID,
+		TTLDays: c.ttlDays(svc), StartedAt: c.now(),
+	}
+	c.work.begin(intent.RequestID)
+	// From here on an intent this call cannot settle is left to recovery.
+	defer c.work.end(intent.RequestID)
+	if err := c.store.Update(func(tx *store.Tx) error { return tx.PutIntent(intent) }); err != nil {
+		return ServiceState{}, services.Wrap(services.EInternal, err, "record the exchange intent")
+	}
+
+	tok, err := c.exchanger.Exchange(ctx, svc, secret, exchange.Request{UserEmail: email, TTLDays: intent.TTLDays, RequestID: intent.RequestID})
 	if err != nil {
-		c.opts.Log.Warn("token exchange failed", "service", svc.ID, "user", email, "err", err)
+		// The service may have minted a key before the answer went wrong; the intent stays
+		// for recovery to replay and revoke whatever the service made of this request.
+		c.opts.Log.Warn("token exchange failed", "service", svc.ID, "user", email, "request_id", intent.RequestID, "err", err)
+		c.keepForRecovery(intent, err)
 		return ServiceState{}, err
 	}
 	conn := services.Connection{
 		UserEmail: email, Username: user.Username, ServiceID: svc.ID,
-		TokenID: tok.TokenID, APIKey: tok.APIKey, ConnectedAt: c.opts.Now().UTC().Truncate(time.Second), ExpiresAt: tok.ExpiresAt,
+		TokenID: tok.TokenID, APIKey: tok.APIKey, ConnectedAt: c.now(), ExpiresAt: tok.ExpiresAt,
 	}
-	if err := c.store.Put(conn); err != nil {
-		c.revoke(svc, secret, email, tok.TokenID, "the new key could not be recorded")
+	intent.TokenID = tok.TokenID
+	if hadPrev && prev.TokenID != tok.TokenID {
+		intent.Replaces = prev.TokenID
+	}
+	err = c.store.Update(func(tx *store.Tx) error {
+		if err := tx.Put(conn); err != nil {
+			return err
+		}
+		if err := tx.PutIntent(intent); err != nil {
+			return err
+		}
+		return c.markPending(tx, user)
+	})
+	if err != nil {
+		c.opts.Log.Error("the new key could not be recorded; recovery will revoke it", "service", svc.ID, "user", email, "token_id", tok.TokenID, "err", err)
+		c.keepForRecovery(store.Intent{}, nil)
 		return ServiceState{}, services.Wrap(services.EInternal, err, "record connection")
 	}
+
 	if err := c.deliver(ctx, user); err != nil {
 		c.opts.Log.Error("delivery failed; rolling back the new key", "service", svc.ID, "user", email, "err", err)
-		c.restore(user, svc.ID, prev, hadPrev)
-		c.revoke(svc, secret, email, tok.TokenID, "its delivery failed")
+		c.rollback(user, intent, prev, hadPrev)
 		return ServiceState{}, err
 	}
-	if hadPrev {
-		c.revoke(svc, secret, email, prev.TokenID, "it was replaced")
+	if err := c.settle(user, intent, "it was replaced"); err != nil {
+		// The key is delivered and recorded; the intent left behind is settled by recovery.
+		c.opts.Log.Error("could not settle the exchange intent", "service", svc.ID, "user", email, "err", err)
 	}
 	c.opts.Log.Info("connected", "service", svc.ID, "user", email, "token_id", tok.TokenID, "replaced", hadPrev)
 	return c.state(svc, conn, true), nil
+}
+
+// settle ends a connect whose new key is recorded and delivered: the intent is dropped, the
+// delivery mark cleared and the replaced key queued for revocation, in one store change.
+// The replaced key's revocation is then tried at once.
+func (c *Connector) settle(user services.User, intent store.Intent, why string) error {
+	var queued []store.Revocation
+	err := c.store.Update(func(tx *store.Tx) error {
+		tx.RemoveIntent(intent.RequestID)
+		tx.RemoveDelivery(user.Email)
+		if intent.Replaces == "" {
+			return nil
+		}
+		r := c.newRevocation(intent.ServiceID, intent.Replaces, intent.UserEmail, why)
+		queued = append(queued, r)
+		return tx.PutRevocation(r)
+	})
+	if err != nil {
+		return err
+	}
+	c.revokeNow(queued...)
+	return nil
+}
+
+// rollback undoes a connect whose delivery failed: the previous record is put back and the
+// new key queued for revocation in one store change, then the restored state is delivered
+// (or left pending for the reconciler) and the new key revoked.
+func (c *Connector) rollback(user services.User, intent store.Intent, prev services.Connection, hadPrev bool) {
+	r := c.newRevocation(intent.ServiceID, intent.TokenID, intent.UserEmail, "its delivery failed")
+	err := c.store.Update(func(tx *store.Tx) error {
+		if hadPrev {
+			if err := tx.Put(prev); err != nil {
+				return err
+			}
+		} else {
+			tx.Delete(intent.UserEmail, intent.ServiceID)
+		}
+		tx.RemoveIntent(intent.RequestID)
+		if err := c.markPending(tx, user); err != nil {
+			return err
+		}
+		return tx.PutRevocation(r)
+	})
+	if err != nil {
+		// The intent still names the new key: recovery finds it recorded and undelivered
+		// and the reconciler delivers it; nothing is lost, the rollback just did not happen.
+		c.opts.Log.Error("could not restore the previous connection", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), revokeTimeout)
+	defer cancel()
+	if err := c.deliverOrMark(ctx, user); err != nil {
+		c.opts.Log.Error("could not deliver the restored state; the reconciler will retry", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
+	}
+	c.revokeNow(r)
+}
+
+// keepForRecovery records why an intent could not be settled, so that the worker replays it
+// after a backoff rather than at once.
+func (c *Connector) keepForRecovery(intent store.Intent, cause error) {
+	if intent.RequestID == "" {
+		c.work.notify()
+		return
+	}
+	intent.Attempts = 1
+	intent.NextAttemptAt = c.now().Add(c.backoff(1))
+	intent.LastError = services.ErrorMessage(cause)
+	if err := c.store.Update(func(tx *store.Tx) error {
+		if _, ok := tx.Intent(intent.RequestID); !ok {
+			return nil
+		}
+		return tx.PutIntent(intent)
+	}); err != nil {
+		c.opts.Log.Error("could not update the exchange intent", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
+	}
+	c.work.notify()
 }
 
 func (c *Connector) ttlDays(svc services.Service) int {
@@ -85,26 +195,8 @@ func (c *Connector) ttlDays(svc services.Service) int {
 	return c.opts.DefaultTTLDays
 }
 
-// restore puts the person's record back as it was before a failed change, and delivers that
-// state again: a delivery that failed halfway may have left the new key in the files.
-func (c *Connector) restore(user services.User, serviceID string, prev services.Connection, hadPrev bool) {
-	email := strings.ToLower(user.Email)
-	var err error
-	if hadPrev {
-		err = c.store.Put(prev)
-	} else {
-		_, err = c.store.Delete(email, serviceID)
-	}
-	if err != nil {
-		c.opts.Log.Error("could not restore the previous connection", "service", serviceID, "user", email, "err", err)
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), revokeTimeout)
-	defer cancel()
-	if err := c.deliver(ctx, user); err != nil {
-		c.opts.Log.Error("could not deliver the restored state", "service", serviceID, "user", email, "err", err)
-	}
-}
+// now is the connector's clock, to the second: what the store keeps and the cards show.
+func (c *Connector) now() time.Time { return c.opts.Now().UTC().Truncate(time.Second) }
 
 // checkAccountOwner refuses to deliver into a server account that already receives keys for
 // another email: two people mapped to one account would overwrite each other's files.
@@ -116,18 +208,5 @@ func (c *Connector) checkAccountOwner(user services.User) error {
 				"The server account %q already receives keys for another person. Please ask the platform team to map your email to your own account.", user.Username)
 		}
 	}
-	return nil
-}
-
-// revoke revokes a key at its service. It runs on its own deadline rather than the
-// request's, so a person closing the tab cannot leave a key half revoked.
-func (c *Connector) revoke(svc services.Service, secret services.Secret, email, tokenID, why string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), revokeTimeout)
-	defer cancel()
-	if err := c.exchanger.Revoke(ctx, svc, secret, tokenID); err != nil {
-		c.opts.Log.Error("revoke failed: the key is still live at the service", "service", svc.ID, "user", email, "token_id", tokenID, "reason", why, "err", err)
-		return err
-	}
-	c.opts.Log.Info("revoked", "service", svc.ID, "user", email, "token_id", tokenID, "reason", why)
 	return nil
 }

@@ -214,15 +214,4 @@ var _ = Describe("Connector", func() {
 			Expect(w.conn.Overview(ctx(), w.alice)[0].Status).To(Equal(connector.StatusExpired))
 		})
 	})
-
-	Describe("Health", func() {
-		It("says healthy, unhealthy or unknown for each service", func() {
-			health := w.conn.Health(ctx())
-			Expect(health).To(ConsistOf(
-				connector.ServiceHealth{ServiceID: "purchase_orders", Name: "Purchase Orders", Health: connector.HealthHealthy},
-				connector.ServiceHealth{ServiceID: "crm", Name: "CRM", Health: connector.HealthUnknown},
-				connector.ServiceHealth{ServiceID: "invoicing", Name: "Invoicing", Health: connector.HealthUnhealthy},
-			))
-		})
-	})
 })

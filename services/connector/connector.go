@@ -14,6 +14,7 @@ import (
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/exchange"
+	"github.com/service-connector/service-connector/services/store"
 )
 
 // Registry is what the connector reads of the service registry.
@@ -23,13 +24,15 @@ type Registry interface {
 	Skill(name string) (string, bool)
 }
 
-// Store is the record of connections.
+// Store is the record of connections, with the revocation queue, pending deliveries and
+// exchange intents that make the lifecycle survive faults and crashes.
 type Store interface {
 	Get(email, serviceID string) (services.Connection, bool)
 	ForUser(email string) []services.Connection
 	All() []services.Connection
-	Put(c services.Connection) error
-	Delete(email, serviceID string) (bool, error)
+	Delivery(email string) (store.PendingDelivery, bool)
+	State() store.State
+	Update(fn func(tx *store.Tx) error) error
 }
 
 // Exchanger speaks the token-exchange protocol with the services.
@@ -57,6 +60,17 @@ type Options struct {
 	// OperationTimeout bounds one Connect or Disconnect, lock wait included; 45 seconds, so
 	// it ends before the portal's HTTP write timeout.
 	OperationTimeout time.Duration
+	// HealthInterval is how often RunHealth polls every service's health_url; 30 seconds.
+	HealthInterval time.Duration
+	// RetryBase and RetryMax bound the backoff of queued revocations, pending deliveries and
+	// unresolved exchanges: the first retry comes after about RetryBase, each later one
+	// twice as late, never later than RetryMax; 2 seconds and 5 minutes.
+	RetryBase, RetryMax time.Duration
+	// MaxRevokeAttempts is how often a queued revocation is tried before it waits for an
+	// admin as "needs attention"; 10.
+	MaxRevokeAttempts int
+	// ReconcileInterval is how often Run looks for due work when nothing woke it; 1 second.
+	ReconcileInterval time.Duration
 }
 
 // Connector runs the use cases. It is safe for concurrent use.
@@ -68,6 +82,8 @@ type Connector struct {
 	secrets   Secrets
 	opts      Options
 	locks     *userLocks
+	health    *healthCache
+	work      *workState
 }
 
 // New returns a Connector over its collaborators.
@@ -87,6 +103,21 @@ func New(registry Registry, store Store, exchanger Exchanger, installer Installe
 	if opts.OperationTimeout <= 0 {
 		opts.OperationTimeout = 45 * time.Second
 	}
+	if opts.HealthInterval <= 0 {
+		opts.HealthInterval = 30 * time.Second
+	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = 2 * time.Second
+	}
+	if opts.RetryMax <= 0 {
+		opts.RetryMax = 5 * time.Minute
+	}
+	if opts.MaxRevokeAttempts <= 0 {
+		opts.MaxRevokeAttempts = 10
+	}
+	if opts.ReconcileInterval <= 0 {
+		opts.ReconcileInterval = time.Second
+	}
 	if opts.NewRequestID == nil {
 		opts.NewRequestID = uuid.NewString
 	}
@@ -98,6 +129,8 @@ func New(registry Registry, store Store, exchanger Exchanger, installer Installe
 		secrets:   secrets,
 		opts:      opts,
 		locks:     newUserLocks(),
+		health:    newHealthCache(),
+		work:      newWorkState(),
 	}
 }
 

@@ -6,17 +6,20 @@ import (
 	"time"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/store"
 )
 
-// revokeTimeout bounds one revoke call made on the connector's own deadline.
+// revokeTimeout bounds one revoke call, and a delivery made outside a use case's deadline.
 const revokeTimeout = 15 * time.Second
 
 // Disconnect removes the person's key for the service everywhere: forget → deliver → revoke.
 // Disconnecting a service that is not connected changes nothing and is not an error.
 //
-// The record goes first so the key leaves the delivered files; the key is revoked even if
-// that delivery fails, so a key left behind in a file no longer works. Like Connect, it runs
-// on its own deadline.
+// Forgetting the key, queueing its revocation and marking the delivery pending are one
+// store change, so from then on nothing can lose the key: the delivery and the revocation
+// are tried at once, and whatever fails is retried by the worker (see Run). The answer says
+// so: a disconnect whose delivery failed shows "delivery pending"; a revocation that failed
+// waits in the queue, which admins see.
 func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceID string) (ServiceState, error) {
 	ctx, cancel := c.operation(ctx)
 	defer cancel()
@@ -33,31 +36,65 @@ func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceI
 
 	conn, ok := c.store.Get(email, svc.ID)
 	if !ok {
-		return c.state(svc, conn, false), nil
+		return c.stateOf(svc, email), nil
 	}
-	if _, err := c.store.Delete(email, svc.ID); err != nil {
+	r := c.newRevocation(svc.ID, conn.TokenID, email, "disconnected")
+	err = c.store.Update(func(tx *store.Tx) error {
+		tx.Delete(email, svc.ID)
+		if err := c.markPending(tx, user); err != nil {
+			return err
+		}
+		return tx.PutRevocation(r)
+	})
+	if err != nil {
 		return ServiceState{}, services.Wrap(services.EInternal, err, "delete connection")
 	}
-	state := c.state(svc, conn, false)
-	deliverErr := c.deliver(ctx, user)
-	if deliverErr != nil {
-		c.opts.Log.Error("delivery after disconnect failed", "service", svc.ID, "user", email, "err", deliverErr)
+	if err := c.deliverOrMark(ctx, user); err != nil {
+		c.opts.Log.Error("delivery after disconnect failed; the reconciler will retry", "service", svc.ID, "user", email, "err", err)
 	}
-
-	secret, ok := c.secrets(svc.ID)
-	if !ok {
-		c.opts.Log.Error("cannot revoke: no shared secret configured", "service", svc.ID, "user", email, "token_id", conn.TokenID)
-		return state, services.Errorf(services.EUnavailable,
-			"%s is disconnected, but the portal has no shared secret to revoke the old key with. Please tell the platform team.", svc.Name)
-	}
-	if err := c.revoke(svc, secret, email, conn.TokenID, "disconnected"); err != nil {
-		return state, services.Wrap(services.EUnavailable, err,
-			"%s is disconnected, but the service did not confirm that the old key is revoked. Please tell the platform team.", svc.Name)
-	}
-	if deliverErr != nil {
-		return state, services.Wrap(services.EUnavailable, deliverErr,
-			"%s is disconnected and its key revoked, but we could not update the files in your server account.", svc.Name)
-	}
+	c.revokeNow(r)
 	c.opts.Log.Info("disconnected", "service", svc.ID, "user", email, "token_id", conn.TokenID)
-	return state, nil
+	return c.stateOf(svc, email), nil
+}
+
+// markPending marks the person's delivery as pending inside a store change, keeping an
+// earlier mark's history. The worker waits a little before it tries, as the caller is about
+// to deliver itself.
+func (c *Connector) markPending(tx *store.Tx, user services.User) error {
+	if _, ok := tx.Delivery(user.Email); ok {
+		return nil
+	}
+	now := c.now()
+	return tx.PutDelivery(store.PendingDelivery{
+		UserEmail: user.Email, Username: user.Username, Since: now, NextAttemptAt: now.Add(c.opts.RetryBase),
+	})
+}
+
+// deliverOrMark delivers the person's whole state; on success it clears their pending
+// delivery, on failure it records the attempt so the reconciler retries after a backoff.
+// The person's lock must be held.
+func (c *Connector) deliverOrMark(ctx context.Context, user services.User) error {
+	deliverErr := c.deliver(ctx, user)
+	err := c.store.Update(func(tx *store.Tx) error {
+		d, pending := tx.Delivery(user.Email)
+		if deliverErr == nil {
+			tx.RemoveDelivery(user.Email)
+			return nil
+		}
+		if !pending {
+			d = store.PendingDelivery{UserEmail: user.Email, Username: user.Username, Since: c.now()}
+		}
+		d.Username = user.Username
+		d.Attempts++
+		d.NextAttemptAt = c.now().Add(c.backoff(d.Attempts))
+		d.LastError = services.ErrorMessage(deliverErr)
+		return tx.PutDelivery(d)
+	})
+	if err != nil {
+		c.opts.Log.Error("could not record the delivery's outcome", "user", user.Email, "err", err)
+	}
+	if deliverErr != nil {
+		c.work.notify()
+	}
+	return deliverErr
 }

@@ -63,13 +63,29 @@ var _ = Describe("Disconnect", func() {
 			w.secrets["purchase_orders"] = "a-wrong-shared-secret-000"
 		})
 
-		It("still forgets and undelivers the key, and says the revoke is unconfirmed", func() {
-			_, err := w.conn.Disconnect(ctx(), w.alice, "purchase_orders")
-			Expect(services.ErrorCode(err)).To(Equal(services.EUnavailable))
-			Expect(services.ErrorMessage(err)).To(ContainSubstring("did not confirm that the old key is revoked"))
+		It("still forgets and undelivers the key, queues the revocation, and the worker finishes it later", func() {
+			state, err := w.conn.Disconnect(ctx(), w.alice, "purchase_orders")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(state.Status).To(Equal(connector.StatusNotConnected))
+			Expect(state.DeliveryPending).To(BeFalse())
 			_, ok := w.recorded("purchase_orders")
 			Expect(ok).To(BeFalse())
 			Expect(w.home(".service_env")).NotTo(ContainSubstring("PO_API_KEY"))
+			Expect(w.whoami("purchase_orders", conn.APIKey)).To(Equal(200))
+			Expect(w.store.State().Revocations).To(ConsistOf(And(
+				HaveField("TokenID", conn.TokenID), HaveField("Reason", "disconnected"), HaveField("Attempts", 1),
+				HaveField("LastError", Not(BeEmpty())), HaveField("NextAttemptAt", BeTemporally(">", w.clock.Now())),
+			)))
+
+			w.secrets["purchase_orders"] = "secret-of-purchase_orders-0123456789"
+			w.conn.Reconcile(ctx())
+			Expect(w.store.State().Revocations).To(HaveLen(1), "not due before its backoff")
+			w.clock.Advance(time.Minute)
+			w.conn.Reconcile(ctx())
+
+			Expect(w.store.State().Revocations).To(BeEmpty())
+			Expect(w.whoami("purchase_orders", conn.APIKey)).To(Equal(401))
+			Expect(w.conn.Drained()).To(BeTrue())
 		})
 	})
 
@@ -78,12 +94,25 @@ var _ = Describe("Disconnect", func() {
 			w.installer.Fail(errors.New("helper crashed"))
 		})
 
-		It("still revokes the key, so the copy left in the file is dead", func() {
-			_, err := w.conn.Disconnect(ctx(), w.alice, "purchase_orders")
-			Expect(services.ErrorMessage(err)).To(ContainSubstring("could not update the files"))
+		It("still revokes the key, says delivery is pending, and the reconciler delivers once it can", func() {
+			state, err := w.conn.Disconnect(ctx(), w.alice, "purchase_orders")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(state.DeliveryPending).To(BeTrue())
 			Expect(w.whoami("purchase_orders", conn.APIKey)).To(Equal(401))
 			_, ok := w.recorded("purchase_orders")
 			Expect(ok).To(BeFalse())
+			Expect(w.home(".service_env")).To(ContainSubstring("PO_API_KEY"), "the old file is still there")
+			Expect(w.store.State().Deliveries).To(ConsistOf(And(HaveField("UserEmail", "alice@example.com"), HaveField("Attempts", 1))))
+			Expect(w.conn.Overview(ctx(), w.alice)).To(HaveEach(HaveField("DeliveryPending", true)))
+
+			w.installer.Heal()
+			w.clock.Advance(time.Minute)
+			w.conn.Reconcile(ctx())
+
+			Expect(w.home(".service_env")).NotTo(ContainSubstring("PO_API_KEY"))
+			Expect(w.home(".service_env")).To(ContainSubstring("CRM_API_KEY="))
+			Expect(w.store.State().Deliveries).To(BeEmpty())
+			Expect(w.conn.Overview(ctx(), w.alice)).To(HaveEach(HaveField("DeliveryPending", false)))
 		})
 	})
 

@@ -26,6 +26,11 @@ type ServiceState struct {
 	Status      Status
 	ConnectedAt time.Time // zero when not connected
 	ExpiresAt   time.Time // zero when not connected or the key does not expire
+	// DeliveryPending is set while the person's server account may not hold their recorded
+	// state: a delivery failed and the reconciler keeps retrying it.
+	DeliveryPending bool
+	// Health is the service's state as of the last background health poll.
+	Health ServiceHealth
 }
 
 // Connected reports whether the person holds a key for the service, live or expired.
@@ -38,11 +43,14 @@ func (c *Connector) Overview(_ context.Context, user services.User) []ServiceSta
 	for _, conn := range c.store.ForUser(email) {
 		conns[conn.ServiceID] = conn
 	}
+	_, pending := c.store.Delivery(email)
 	svcs := c.registry.Services()
 	states := make([]ServiceState, 0, len(svcs))
 	for _, svc := range svcs {
 		conn, ok := conns[svc.ID]
-		states = append(states, c.state(svc, conn, ok))
+		st := c.state(svc, conn, ok)
+		st.DeliveryPending = pending
+		states = append(states, st)
 	}
 	return states
 }
@@ -53,13 +61,20 @@ func (c *Connector) State(_ context.Context, user services.User, serviceID strin
 	if err != nil {
 		return ServiceState{}, err
 	}
-	conn, ok := c.store.Get(strings.ToLower(user.Email), svc.ID)
-	return c.state(svc, conn, ok), nil
+	return c.stateOf(svc, strings.ToLower(user.Email)), nil
+}
+
+// stateOf is the person's state for one service as the store has it now.
+func (c *Connector) stateOf(svc services.Service, email string) ServiceState {
+	conn, ok := c.store.Get(email, svc.ID)
+	st := c.state(svc, conn, ok)
+	_, st.DeliveryPending = c.store.Delivery(email)
+	return st
 }
 
 func (c *Connector) state(svc services.Service, conn services.Connection, connected bool) ServiceState {
 	_, configured := c.secrets(svc.ID)
-	st := ServiceState{Service: svc, Configured: configured, Status: StatusNotConnected}
+	st := ServiceState{Service: svc, Configured: configured, Status: StatusNotConnected, Health: c.health.of(svc)}
 	if !connected {
 		return st
 	}

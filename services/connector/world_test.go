@@ -37,6 +37,9 @@ type world struct {
 	installer *fakeInstaller
 	secrets   map[string]services.Secret
 	alice     services.User
+	// registryFile is the registry the connector reads through registry, a live registry.
+	registryFile string
+	registry     *registry.Live
 }
 
 type clock struct {
@@ -97,6 +100,13 @@ func (f *fakeInstaller) FailOnceAfterWriting(err error) {
 	}
 }
 
+// Heal makes the installer deliver for real again.
+func (f *fakeInstaller) Heal() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.InstallFunc, f.after = nil, nil
+}
+
 func (f *fakeInstaller) Fail(err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -152,10 +162,18 @@ func newWorld(options ...worldOption) *world {
 	for _, o := range options {
 		o(&regJSON, &opts)
 	}
-	reg, err := registry.Parse("registry.json", []byte(regJSON), skills)
-	Expect(err).NotTo(HaveOccurred())
-
+	// The registry is a live one over real files, as in serve, so specs can edit it.
 	dir := GinkgoT().TempDir()
+	w.registryFile = filepath.Join(dir, "service_connectors.json")
+	Expect(os.WriteFile(w.registryFile, []byte(regJSON), 0o600)).To(Succeed())
+	Expect(os.Mkdir(filepath.Join(dir, "skills"), 0o700)).To(Succeed())
+	for name, f := range skills {
+		Expect(os.WriteFile(filepath.Join(dir, "skills", name), f.Data, 0o600)).To(Succeed())
+	}
+	reg, err := registry.OpenLive(w.registryFile, filepath.Join(dir, "skills"), slog.New(slog.NewTextHandler(GinkgoWriter, nil)), w.clock.Now)
+	Expect(err).NotTo(HaveOccurred())
+	w.registry = reg
+
 	w.store, err = store.Open(filepath.Join(dir, "connections.json"))
 	Expect(err).NotTo(HaveOccurred())
 	w.homes = filepath.Join(dir, "homes")

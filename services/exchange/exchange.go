@@ -82,7 +82,7 @@ func parseToken(body []byte) (services.Token, error) {
 	if err != nil {
 		return services.Token{}, err
 	}
-	if !validTokenID(tokenID) {
+	if !ValidTokenID(tokenID) {
 		return services.Token{}, errors.New("field token_id is missing or not a valid token id")
 	}
 
@@ -103,9 +103,9 @@ func parseToken(body []byte) (services.Token, error) {
 	return services.Token{APIKey: services.Secret(key), TokenID: tokenID, ExpiresAt: expiry}, nil
 }
 
-// validTokenID accepts any printable id of sane length: the protocol leaves its shape to the
+// ValidTokenID accepts any printable id of sane length: the protocol leaves its shape to the
 // service, but it ends up in the store, in logs and in admin pages.
-func validTokenID(id string) bool {
+func ValidTokenID(id string) bool {
 	if id == "" || len(id) > maxTokenIDLen {
 		return false
 	}

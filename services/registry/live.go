@@ -40,7 +40,7 @@ type Change struct {
 // the connector reads of a registry.
 type Live struct {
 	path, skillsDir string
-	opts            []Option
+	load            func() (*Registry, error)
 	log             *slog.Logger
 	now             func() time.Time
 
@@ -53,15 +53,21 @@ type Live struct {
 // OpenLive loads the registry at path with skill files from skillsDir. The first load must
 // succeed: there is no last good registry to fall back on yet.
 func OpenLive(path, skillsDir string, log *slog.Logger, now func() time.Time, opts ...Option) (*Live, error) {
+	return OpenLiveFunc(path, skillsDir, log, now, func() (*Registry, error) { return LoadFile(path, skillsDir, opts...) })
+}
+
+// OpenLiveFunc is OpenLive with the registry loaded by load, which reads path and
+// skillsDir its own way (the demo points the example URLs at its reference services).
+func OpenLiveFunc(path, skillsDir string, log *slog.Logger, now func() time.Time, load func() (*Registry, error)) (*Live, error) {
 	if now == nil {
 		now = time.Now
 	}
-	l := &Live{path: path, skillsDir: skillsDir, opts: opts, log: log, now: now}
+	l := &Live{path: path, skillsDir: skillsDir, load: load, log: log, now: now}
 	stamp, err := fingerprint(path, skillsDir)
 	if err != nil {
 		return nil, fmt.Errorf("load registry: %w", err)
 	}
-	reg, err := LoadFile(path, skillsDir, opts...)
+	reg, err := load()
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +115,7 @@ func (l *Live) Reload() (*Change, error) {
 	}
 	var reg *Registry
 	if err == nil {
-		reg, err = LoadFile(l.path, l.skillsDir, l.opts...)
+		reg, err = l.load()
 	}
 	if err != nil {
 		problems := problemLines(err)

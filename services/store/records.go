@@ -14,10 +14,13 @@ import (
 // forgets the key, and removed once the service confirms. It names the key by its token id
 // only; the key itself is never kept here.
 type Revocation struct {
-	ServiceID string    `json:"service_id"`
-	TokenID   string    `json:"token_id"`
-	UserEmail string    `json:"user_email"`
-	Reason    string    `json:"reason"`
+	ServiceID string `json:"service_id"`
+	TokenID   string `json:"token_id"`
+	UserEmail string `json:"user_email"`
+	Reason    string `json:"reason"`
+	// RevokeURL is where to revoke a key of a service removed from the registry; empty
+	// while the registry still names the service.
+	RevokeURL string    `json:"revoke_url,omitempty"`
 	QueuedAt  time.Time `json:"queued_at"`
 	Attempts  int       `json:"attempts"`
 	// NextAttemptAt is when the worker may try again; zero means now.
@@ -53,6 +56,11 @@ type Intent struct {
 	StartedAt time.Time `json:"started_at"`
 	TokenID   string    `json:"token_id,omitempty"`
 	Replaces  string    `json:"replaces_token_id,omitempty"`
+	// Attempts, NextAttemptAt and LastError track the recovery of an intent whose process
+	// died, or whose exchange failed: the worker replays the exchange until it answers.
+	Attempts      int       `json:"attempts,omitempty"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
 }
 
 // State is everything the store holds. Its lists are sorted and are copies.

@@ -90,6 +90,15 @@ func (s *Store) State() State {
 	return s.recs.state()
 }
 
+// Delivery returns the pending delivery of the person with email, if one is pending.
+func (s *Store) Delivery(email string) (PendingDelivery, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshForRead()
+	d, ok := s.recs.deliveries[normalizeEmail(email)]
+	return d, ok
+}
+
 // Put records c, replacing the connection of the same person to the same service. An
 // invalid connection is an *services.Error with code EInvalid.
 func (s *Store) Put(c services.Connection) error {

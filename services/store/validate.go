@@ -73,6 +73,6 @@ func normalizeIntent(in Intent) (Intent, error) {
 	case !services.ValidServiceID(in.ServiceID):
 		return in, services.Errorf(services.EInvalid, "An exchange intent has an invalid service id %q.", in.ServiceID)
 	}
-	in.StartedAt = in.StartedAt.UTC()
+	in.StartedAt, in.NextAttemptAt = in.StartedAt.UTC(), in.NextAttemptAt.UTC()
 	return in, nil
 }

@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/service-connector/service-connector/components"
+	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/registry"
+)
+
+// embeddedRegistry is how the admin page names the demo's built-in example registry.
+const embeddedRegistry = "embedded example registry"
+
+// staticRegistryStatus is the admin page's registry status for a registry loaded once at
+// start-up: file ("" for the embedded example), its number of services and when it loaded.
+func staticRegistryStatus(file string, services int, loadedAt time.Time) func() components.RegistryStatusView {
+	source := file
+	if source == "" {
+		source = embeddedRegistry
+	}
+	view := components.RegistryStatusView{Source: source, Services: services, LoadedAt: loadedAt.UTC().Format("2006-01-02 15:04 UTC")}
+	return func() components.RegistryStatusView { return view }
+}
+
+// liveRegistryStatus is the admin page's registry status for a live registry: the registry
+// in service, and the problems of an edit that was refused.
+func liveRegistryStatus(live *registry.Live) func() components.RegistryStatusView {
+	return func() components.RegistryStatusView {
+		st := live.Status()
+		return components.RegistryStatusView{
+			Source: st.Source, Services: st.Services, LoadedAt: st.LoadedAt.UTC().Format("2006-01-02 15:04 UTC"), Problems: st.Problems,
+		}
+	}
+}
+
+// watchRegistry returns the watch of the live registry's files, reloading every interval
+// until ctx ends; the connections to a service an edit removed are revoked and undelivered.
+func watchRegistry(ctx context.Context, live *registry.Live, interval time.Duration, conn *connector.Connector, log *slog.Logger) func() {
+	return func() {
+		live.Watch(ctx, interval, func(change *registry.Change) {
+			for _, svc := range change.Removed {
+				if _, err := conn.RemoveService(svc); err != nil {
+					log.Error("could not remove the connections of a service that left the registry", "service", svc.ID, "err", err)
+				}
+			}
+		})
+	}
+}
+
+// secretLookup returns the shared secret of a service, read from the environment the first
+// time it is asked for and remembered after, so a service added to the registry later finds
+// its SC_SECRET_<ID> too, and rendering a card reads no file.
+func secretLookup(read func(id string) (services.Secret, bool)) func(string) (services.Secret, bool) {
+	type entry struct {
+		secret services.Secret
+		ok     bool
+	}
+	var cache sync.Map
+	return func(id string) (services.Secret, bool) {
+		if e, ok := cache.Load(id); ok {
+			return e.(entry).secret, e.(entry).ok
+		}
+		s, ok := read(id)
+		cache.Store(id, entry{s, ok})
+		return s, ok
+	}
+}
+
+// startBackground starts the connector's background work: the health poll, the worker that
+// resumes and retries the lifecycle's unfinished work, and, for a live registry, the watch
+// of its files. The returned function stops all three and waits for the worker's pass and
+// the watcher to finish, so the command returns with nothing half done in flight.
+func startBackground(ctx context.Context, conn *connector.Connector, live *registry.Live, reload time.Duration, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { conn.RunHealth(ctx) })
+	wg.Go(func() { conn.Run(ctx) })
+	if live != nil {
+		wg.Go(watchRegistry(ctx, live, reload, conn, log))
+	}
+	return func() { cancel(); wg.Wait() }
+}

@@ -1,0 +1,201 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/service-connector/service-connector/handlers"
+	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/delivery"
+	"github.com/service-connector/service-connector/services/exchange"
+	"github.com/service-connector/service-connector/services/identity"
+	"github.com/service-connector/service-connector/services/registry"
+	"github.com/service-connector/service-connector/services/store"
+)
+
+// offboardUsage explains the offboard command.
+const offboardUsage = `Usage: service-connector offboard [--demo] EMAIL
+
+Revokes every key of the person, forgets their connections and removes their keys and skills
+from their server account, for the day someone leaves. It reads the same SC_* variables as
+serve (registry, data dir, service secrets, sudo and helper, user map), but none of the web
+settings. What a service does not confirm now stays queued; the portal's worker revokes it.
+
+  --demo   act on the demo's data ($SC_DATA_DIR, default ./var) instead: the demo's service
+           secrets are random, so the running demo revokes the queued keys
+`
+
+// offboardSetup is what offboarding is built from: the store, the identity mapping and the
+// connector over them.
+type offboardSetup struct {
+	conn *connector.Connector
+	ids  *identity.Mapper
+}
+
+// runOffboard runs `service-connector offboard [--demo] EMAIL`: exit 0 when done, 1 when it
+// failed, 2 on a usage or configuration error.
+func runOffboard(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	demo, email, code := parseOffboardArgs(args, stdout, stderr)
+	if code >= 0 {
+		return code
+	}
+	var (
+		setup    offboardSetup
+		problems []string
+		err      error
+		log      *slog.Logger
+	)
+	if demo {
+		cfg, p := loadConfig(getenv)
+		if problems = p; len(problems) == 0 {
+			log = newLogger(stderr, cfg.LogLevel)
+			setup, err = demoOffboardSetup(cfg, log)
+		}
+	} else {
+		cfg, p := loadOffboardConfig(getenv)
+		if problems = p; len(problems) == 0 {
+			log = newLogger(stderr, cfg.LogLevel)
+			setup, err = serveOffboardSetup(cfg, log)
+		}
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "service-connector offboard:", p)
+		}
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "service-connector offboard:", err)
+		return 1
+	}
+	res, err := handlers.Offboard(ctx, setup.conn, setup.ids, email)
+	if err != nil {
+		log.Error("offboarding failed", "user", email, "err", err)
+		fmt.Fprintln(stderr, "service-connector offboard:", services.ErrorMessage(err))
+		return 1
+	}
+	fmt.Fprintln(stdout, handlers.OffboardSummary(email, res))
+	if !res.Delivered {
+		fmt.Fprintln(stderr, "service-connector offboard: the keys are forgotten, but their files could not be cleared yet; the portal's worker retries the delivery")
+		return 1
+	}
+	return 0
+}
+
+// parseOffboardArgs reads [--demo] EMAIL, in any order. code is the exit code when the
+// command ends here, and -1 when it goes on.
+func parseOffboardArgs(args []string, stdout, stderr io.Writer) (demo bool, email string, code int) {
+	var rest []string
+	for _, a := range args {
+		switch {
+		case a == "--demo" || a == "-demo":
+			demo = true
+		case a == "-h" || a == "--help" || a == "help":
+			fmt.Fprint(stdout, offboardUsage)
+			return false, "", 0
+		case strings.HasPrefix(a, "-"):
+			fmt.Fprintf(stderr, "service-connector offboard: unknown flag %q\n\n%s", a, offboardUsage)
+			return false, "", 2
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if len(rest) != 1 {
+		fmt.Fprintf(stderr, "service-connector offboard: give exactly one email (got %d arguments)\n\n%s", len(rest), offboardUsage)
+		return false, "", 2
+	}
+	email, err := identity.NormalizeEmail(rest[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "service-connector offboard: %s\n", services.ErrorMessage(err))
+		return false, "", 2
+	}
+	return demo, email, -1
+}
+
+// loadOffboardConfig reads what serve reads for delivery, without the web-only settings
+// (Google, session secret, base URL, listen address), which offboarding does not use.
+func loadOffboardConfig(getenv func(string) string) (serveConfig, []string) {
+	base, problems := loadConfig(getenv)
+	base.DataDir = envOr(getenv, "SC_DATA_DIR", "/var/lib/service-connector")
+	cfg := serveConfig{
+		Config:         base,
+		AllowedDomains: splitList(getenv("SC_ALLOWED_DOMAINS")),
+		Helper:         envOr(getenv, "SC_HELPER", "/usr/local/bin/install-service-env"),
+		Sudo:           envOr(getenv, "SC_SUDO", "/usr/bin/sudo"),
+	}
+	if cfg.RegistryFile == "" {
+		problems = append(problems, "SC_REGISTRY_FILE is required: the path of service_connectors.json (or use --demo)")
+	}
+	if info, err := os.Stat(cfg.Helper); err != nil || info.IsDir() {
+		problems = append(problems, fmt.Sprintf("SC_HELPER: the delivery helper %s does not exist", cfg.Helper))
+	}
+	if info, err := os.Stat(cfg.DataDir); err != nil || !info.IsDir() {
+		problems = append(problems, fmt.Sprintf("SC_DATA_DIR: %s is not the portal's data dir (it does not exist)", cfg.DataDir))
+	}
+	return cfg, problems
+}
+
+// serveOffboardSetup builds offboarding as serve builds the portal: the registry file, the
+// store in the data dir, the service secrets and sudo delivery.
+func serveOffboardSetup(cfg serveConfig, log *slog.Logger) (offboardSetup, error) {
+	skillsDir := cfg.SkillsDir
+	if skillsDir == "" {
+		skillsDir = filepath.Join(filepath.Dir(cfg.RegistryFile), "skills")
+	}
+	reg, err := registry.LoadFile(cfg.RegistryFile, skillsDir, registry.LintSkills(skillsDir))
+	if err != nil {
+		return offboardSetup{}, fmt.Errorf("SC_REGISTRY_FILE: %w", err)
+	}
+	st, ids, err := openRecords(cfg.UserMapFile, cfg.DataDir, cfg.AllowedDomains)
+	if err != nil {
+		return offboardSetup{}, err
+	}
+	installer := delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout)
+	return offboardSetup{conn: offboardConnector(cfg.Config, reg, st, installer, log), ids: ids}, nil
+}
+
+// demoOffboardSetup builds offboarding over the demo's data: the demo's registry, the store
+// in $SC_DATA_DIR and delivery into $SC_DATA_DIR/homes. The demo's services have random
+// secrets, unknown here unless SC_SECRET_* set them, so their keys are queued for the
+// running demo to revoke.
+func demoOffboardSetup(cfg Config, log *slog.Logger) (offboardSetup, error) {
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return offboardSetup{}, fmt.Errorf("data dir: %w", err)
+	}
+	if info, err := os.Stat(dataDir); err != nil || !info.IsDir() {
+		return offboardSetup{}, fmt.Errorf("SC_DATA_DIR: %s is not the demo's data dir (it does not exist)", dataDir)
+	}
+	reg, err := demoRegistry(cfg, "http://"+cfg.DemoServicesAddr+"/")
+	if err != nil {
+		return offboardSetup{}, err
+	}
+	st, ids, err := openRecords(cfg.UserMapFile, dataDir, nil)
+	if err != nil {
+		return offboardSetup{}, err
+	}
+	installer := delivery.NewDirInstaller(filepath.Join(dataDir, "homes"))
+	return offboardSetup{conn: offboardConnector(cfg, reg, st, installer, log), ids: ids}, nil
+}
+
+// offboardConnector is the connector offboarding runs: no health polling and no worker, as
+// the command ends when the person is offboarded.
+func offboardConnector(cfg Config, reg *registry.Registry, st *store.Store, installer connector.Installer, log *slog.Logger) *connector.Connector {
+	secrets := map[string]services.Secret{}
+	for _, svc := range reg.Services() {
+		if s, ok := cfg.serviceSecret(svc.ID); ok {
+			secrets[svc.ID] = s
+		}
+	}
+	return connector.New(reg, st, exchange.New(&http.Client{}, cfg.ExchangeTimeout), installer,
+		func(id string) (services.Secret, bool) { s, ok := secrets[id]; return s, ok },
+		connector.Options{Log: log, ExpiryWarning: cfg.ExpiryWarning,
+			RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax, MaxRevokeAttempts: cfg.RevokeAttempts})
+}

@@ -1,0 +1,81 @@
+package handlers
+
+import (
+	"time"
+
+	"github.com/service-connector/service-connector/components"
+	"github.com/service-connector/service-connector/services/connector"
+)
+
+// adminTimeLayout is how times show on the admin page: unambiguous, to the minute, in UTC.
+const adminTimeLayout = "2006-01-02 15:04 UTC"
+
+func adminTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(adminTimeLayout)
+}
+
+// adminProps shapes the connector's admin overview for display. It copies no key: the
+// overview holds none.
+func adminProps(ov connector.AdminOverview) components.AdminProps {
+	var p components.AdminProps
+	names := map[string]string{}
+	for _, s := range ov.Services {
+		names[s.Service.ID] = s.Service.Name
+		v := components.AdminServiceView{
+			ID: s.Service.ID, Name: s.Service.Name, Enabled: s.Service.Enabled, Configured: s.Configured,
+			Health: components.HealthUnknown, HealthReason: s.Health.Reason, Connections: s.Connections,
+		}
+		switch s.Health.Health {
+		case connector.HealthHealthy:
+			v.Health = components.HealthHealthy
+		case connector.HealthUnhealthy:
+			v.Health = components.HealthUnhealthy
+		}
+		p.Services = append(p.Services, v)
+	}
+	for _, c := range ov.Connections {
+		p.Connections = append(p.Connections, components.AdminConnectionView{
+			Email: c.UserEmail, Username: c.Username, ServiceID: c.ServiceID, ServiceName: c.ServiceName,
+			TokenID: c.TokenID, Status: statusText(c.Status), ConnectedAt: adminTime(c.ConnectedAt), ExpiresAt: adminTime(c.ExpiresAt),
+		})
+	}
+	for _, r := range ov.Revocations {
+		name := names[r.ServiceID]
+		if name == "" {
+			name = r.ServiceID
+		}
+		p.Revocations = append(p.Revocations, components.AdminRevocationView{
+			ServiceID: r.ServiceID, ServiceName: name, Email: r.UserEmail, TokenID: r.TokenID, Reason: r.Reason,
+			QueuedAt: adminTime(r.QueuedAt), Attempts: r.Attempts, NextAttemptAt: adminTime(r.NextAttemptAt),
+			LastError: r.LastError, NeedsAttention: r.NeedsAttention,
+		})
+	}
+	for _, d := range ov.Deliveries {
+		p.Deliveries = append(p.Deliveries, components.AdminDeliveryView{
+			Email: d.UserEmail, Username: d.Username, Since: adminTime(d.Since), Attempts: d.Attempts, LastError: d.LastError,
+		})
+	}
+	for _, in := range ov.Intents {
+		p.Intents = append(p.Intents, components.AdminIntentView{
+			RequestID: in.RequestID, Email: in.UserEmail, ServiceID: in.ServiceID, StartedAt: adminTime(in.StartedAt),
+			Attempts: in.Attempts, LastError: in.LastError,
+		})
+	}
+	return p
+}
+
+func statusText(s connector.Status) string {
+	switch s {
+	case connector.StatusConnected:
+		return "connected"
+	case connector.StatusExpiringSoon:
+		return "expiring soon"
+	case connector.StatusExpired:
+		return "expired"
+	default:
+		return "not connected"
+	}
+}
