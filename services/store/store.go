@@ -25,6 +25,10 @@ type Store struct {
 	mu   sync.Mutex
 	recs records
 	disk snapshot
+
+	// queueMu guards queue: the changes waiting for the next commit.
+	queueMu sync.Mutex
+	queue   []*change
 }
 
 // key identifies a connection: one per person and service. The email is lower-cased.
@@ -118,40 +122,89 @@ func (s *Store) Delete(email, serviceID string) (bool, error) {
 
 // Update runs fn on the current state and writes its changes as one atomic step: no other
 // change, from this process or another, comes between what fn reads and what it writes.
-// When fn returns an error, or the write fails, nothing changes and the error is returned.
-// fn must not keep tx, nor call the Store's own methods (they would wait for Update).
+// When fn returns an error, or the write fails, nothing of fn's changes is kept and the
+// error is returned. fn must not keep tx, nor call the Store's own methods (they would wait
+// for Update).
+//
+// Changes that arrive while a write is under way are committed together by the next one
+// ("group commit"): each still runs alone on the state its predecessors left, and its
+// errors are its own, but they share one write and one fsync, so many people changing
+// their connections at once do not queue behind one fsync each.
 func (s *Store) Update(fn func(tx *Tx) error) error {
+	c := &change{fn: fn, done: make(chan error, 1)}
+	s.queueMu.Lock()
+	s.queue = append(s.queue, c)
+	s.queueMu.Unlock()
+
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	// Whoever holds mu commits everything queued so far, its own change included unless an
+	// earlier holder already committed it.
+	s.queueMu.Lock()
+	batch := s.queue
+	s.queue = nil
+	s.queueMu.Unlock()
+	if len(batch) > 0 {
+		s.commit(batch)
+	}
+	s.mu.Unlock()
+	return <-c.done
+}
+
+// change is one Update waiting to be committed.
+type change struct {
+	fn   func(tx *Tx) error
+	done chan error // receives the outcome; buffered, so commit never blocks
+}
+
+// commit runs a batch of changes in order and writes the result once. s.mu must be held.
+func (s *Store) commit(batch []*change) {
+	results := make([]error, len(batch))
+	finish := func(shared error) {
+		for i, c := range batch {
+			if results[i] == nil {
+				results[i] = shared
+			}
+			c.done <- results[i]
+		}
+	}
 	unlock, err := lockFile(s.lockPath())
 	if err != nil {
-		return fmt.Errorf("update store %s: %w", s.path, err)
+		finish(fmt.Errorf("update store %s: %w", s.path, err))
+		return
 	}
 	defer unlock()
 	// Another process may have written since we last looked; changing a stale copy would
 	// silently undo its change.
 	if err := s.refresh(); err != nil {
-		return fmt.Errorf("update store %s: %w", s.path, err)
+		finish(fmt.Errorf("update store %s: %w", s.path, err))
+		return
 	}
-	tx := &Tx{recs: s.recs.clone()}
-	defer tx.close()
-	if err := fn(tx); err != nil {
-		return err
+	recs, changed := s.recs, false
+	for i, c := range batch {
+		tx := &Tx{recs: recs.clone()}
+		results[i] = c.fn(tx)
+		if results[i] == nil && tx.changed {
+			recs, changed = tx.recs, true
+		}
+		tx.close()
 	}
-	if !tx.changed {
-		return nil
+	if !changed {
+		finish(nil)
+		return
 	}
-	data, err := encode(tx.recs)
+	data, err := encode(recs)
 	if err != nil {
-		return fmt.Errorf("update store %s: %w", s.path, err)
+		finish(fmt.Errorf("update store %s: %w", s.path, err))
+		return
 	}
 	snap, err := writeAtomic(s.path, data)
 	if err != nil {
-		return fmt.Errorf("update store %s: %w", s.path, err)
+		finish(fmt.Errorf("update store %s: %w", s.path, err))
+		return
 	}
 	s.disk.release()
-	s.recs, s.disk = tx.recs, snap
-	return nil
+	s.recs, s.disk = recs, snap
+	finish(nil)
 }
 
 // lockPath is the sibling file the advisory lock is taken on. Locking the data file itself
