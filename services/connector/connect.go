@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -70,9 +71,14 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 
 	tok, err := c.exchanger.Exchange(ctx, svc, secret, exchange.Request{UserEmail: email, TTLDays: intent.TTLDays, RequestID: intent.RequestID})
 	if err != nil {
+		c.opts.Log.Warn("token exchange failed", "service", svc.ID, "user", email, "request_id", intent.RequestID, "err", err)
+		if errors.Is(err, exchange.ErrRefused) {
+			// Refused (4xx): no key was minted, so there is nothing to recover.
+			c.dropIntent(intent)
+			return ServiceState{}, err
+		}
 		// The service may have minted a key before the answer went wrong; the intent stays
 		// for recovery to replay and revoke whatever the service made of this request.
-		c.opts.Log.Warn("token exchange failed", "service", svc.ID, "user", email, "request_id", intent.RequestID, "err", err)
 		c.keepForRecovery(intent, err)
 		return ServiceState{}, err
 	}
@@ -165,6 +171,14 @@ func (c *Connector) rollback(user services.User, intent store.Intent, prev servi
 		c.opts.Log.Error("could not deliver the restored state; the reconciler will retry", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
 	}
 	c.revokeNow(r)
+}
+
+// dropIntent forgets an intent whose exchange certainly minted nothing. If that fails the
+// intent stays, and recovery's replay finds nothing to revoke beyond what it mints itself.
+func (c *Connector) dropIntent(intent store.Intent) {
+	if err := c.store.Update(func(tx *store.Tx) error { tx.RemoveIntent(intent.RequestID); return nil }); err != nil {
+		c.opts.Log.Error("could not forget a refused exchange intent", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
+	}
 }
 
 // keepForRecovery records why an intent could not be settled, so that the worker replays it

@@ -116,17 +116,30 @@ var _ = Describe("The lifecycle under faults", func() {
 			Expect(w.whoami("purchase_orders", old.APIKey)).To(Equal(401))
 		})
 
-		It("replays an exchange that failed in a way that may have minted a key, once the service answers again", func() {
-			w.secrets["purchase_orders"] = "a-wrong-shared-secret-000"
+		It("replays an exchange whose answer was lost, and revokes the key the service had minted", func() {
+			w.loseExchangeAnswers.Store(true)
 			_, err := w.conn.Connect(ctx(), w.alice, "purchase_orders")
 			Expect(err).To(HaveOccurred())
-			Expect(w.store.State().Intents).To(ConsistOf(And(HaveField("Attempts", 1), HaveField("LastError", ContainSubstring("refused")))))
+			Expect(w.liveTokenIDs("purchase_orders")).To(HaveLen(1), "minted, and nobody heard of it")
+			Expect(w.store.State().Intents).To(ConsistOf(And(HaveField("Attempts", 1), HaveField("LastError", ContainSubstring("HTTP 502")))))
 
-			w.secrets["purchase_orders"] = "secret-of-purchase_orders-0123456789"
+			w.conn.Reconcile(ctx())
+			Expect(w.store.State().Intents).To(HaveLen(1), "not due before its backoff")
+			w.loseExchangeAnswers.Store(false)
 			w.reconcileUntilDrained()
 
 			Expect(w.store.State().Intents).To(BeEmpty())
 			Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
+			_, ok := w.recorded("purchase_orders")
+			Expect(ok).To(BeFalse())
+		})
+
+		It("forgets at once the intent of an exchange the service refused (4xx): nothing was minted", func() {
+			w.secrets["purchase_orders"] = "a-wrong-shared-secret-000"
+			_, err := w.conn.Connect(ctx(), w.alice, "purchase_orders")
+			Expect(err).To(MatchError(ContainSubstring("HTTP 401")))
+			Expect(w.store.State().Intents).To(BeEmpty())
+			Expect(w.conn.Drained()).To(BeTrue())
 		})
 	})
 

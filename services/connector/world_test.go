@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing/fstest"
 	"time"
 
@@ -40,6 +42,8 @@ type world struct {
 	// registryFile is the registry the connector reads through registry, a live registry.
 	registryFile string
 	registry     *registry.Live
+	// loseExchangeAnswers makes every exchange mint its key and answer 502 instead.
+	loseExchangeAnswers atomic.Bool
 }
 
 type clock struct {
@@ -150,7 +154,16 @@ func newWorld(options ...worldOption) *world {
 		w.refs[id] = ref
 		refs = append(refs, ref)
 	}
-	w.server = httptest.NewServer(refservice.Handler(refs...))
+	refHandler := refservice.Handler(refs...)
+	w.server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if w.loseExchangeAnswers.Load() && strings.HasSuffix(r.URL.Path, "/token-exchange") {
+			// The service mints the key, and the answer is lost on the way back.
+			refHandler.ServeHTTP(httptest.NewRecorder(), r)
+			rw.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		refHandler.ServeHTTP(rw, r)
+	}))
 	DeferCleanup(w.server.Close)
 
 	skills := fstest.MapFS{}

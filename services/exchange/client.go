@@ -59,6 +59,12 @@ type call struct {
 	body    any             // sent as JSON when not nil
 }
 
+// ErrRefused is in the chain of an error when the service answered 4xx: it refused the
+// request (a wrong secret, a malformed request), so a conforming service did nothing for it.
+// Any other failure (5xx, a timeout, a lost or unusable answer) may follow work the service
+// did, such as minting a key.
+var ErrRefused = errors.New("the service refused the request")
+
 // fail builds the error a caller gets: a sentence that names the service and the reason,
 // and a cause for the log that names the operation and the host but no secret and no body.
 func (c call) fail(reason string, cause error) error {
@@ -99,7 +105,11 @@ func (c *Client) do(ctx context.Context, cl call) ([]byte, error) {
 	defer closeBody(resp.Body)
 
 	if resp.StatusCode != http.StatusOK {
-		return nil, cl.fail(statusReason(resp.StatusCode), fmt.Errorf("HTTP %d", resp.StatusCode))
+		cause := fmt.Errorf("HTTP %d", resp.StatusCode)
+		if resp.StatusCode >= http.StatusBadRequest && resp.StatusCode < http.StatusInternalServerError {
+			cause = fmt.Errorf("%w: HTTP %d", ErrRefused, resp.StatusCode)
+		}
+		return nil, cl.fail(statusReason(resp.StatusCode), cause)
 	}
 	if resp.ContentLength > maxAnswerBytes {
 		return nil, cl.fail(reasonTooLarge, fmt.Errorf("Content-Length %d exceeds %d bytes", resp.ContentLength, maxAnswerBytes))

@@ -2,6 +2,7 @@ package exchange_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -143,6 +144,24 @@ var _ = Describe("Exchange", func() {
 			Expect(token).To(BeZero())
 		})
 	})
+
+	DescribeTable("tells a refusal (4xx), after which nothing was minted, from failures that may follow a minted key",
+		func(status int, refused bool) {
+			server.AppendHandlers(ghttp.RespondWithJSONEncoded(status, okAnswer(nil)))
+
+			_, err := client.Exchange(context.Background(), svc, secret, request)
+
+			Expect(err).To(HaveOccurred())
+			Expect(errors.Is(err, exchange.ErrRefused)).To(Equal(refused))
+		},
+		Entry("400", http.StatusBadRequest, true),
+		Entry("401", http.StatusUnauthorized, true),
+		Entry("409", http.StatusConflict, true),
+		Entry("500", http.StatusInternalServerError, false),
+		Entry("502", http.StatusBadGateway, false),
+		Entry("503", http.StatusServiceUnavailable, false),
+		Entry("302", http.StatusFound, false),
+	)
 
 	DescribeTable("refuses answers it cannot trust, and gives no token",
 		func(arrange func(), reason string) {
