@@ -65,6 +65,9 @@ type Connection struct {
 	APIKey      Secret    `json:"api_key"`
 	ConnectedAt time.Time `json:"connected_at"`
 	ExpiresAt   time.Time `json:"expires_at,omitzero"`
+	// RevokeURL is where the key is revoked, as the registry said when it was minted; it
+	// lets the key be revoked after its service has left the registry.
+	RevokeURL string `json:"revoke_url,omitempty"`
 }
 
 // Expired reports whether the key has passed its expiry at now.

@@ -4,9 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
+
+// lockTimeout bounds the wait for the store's file lock (a variable for the specs);
+// lockPoll is how often it is tried.
+var lockTimeout = 30 * time.Second
+
+const lockPoll = 5 * time.Millisecond
 
 // lockFile takes an exclusive advisory lock on the file at path, creating it if needed, and
 // returns the function that releases it. The lock excludes every other holder, in this
@@ -21,11 +28,22 @@ func lockFile(path string) (unlock func(), err error) {
 	if info, err := f.Stat(); err == nil && info.Mode().Perm() != fileMode {
 		_ = f.Chmod(fileMode)
 	}
+	// Poll rather than block, so a holder that hangs (a command stopped with Ctrl-Z) makes
+	// the change fail after lockTimeout instead of stalling every change behind it.
+	deadline := time.Now().Add(lockTimeout)
 	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if errors.Is(err, unix.EWOULDBLOCK) && time.Now().Before(deadline) {
+			time.Sleep(lockPoll)
+			continue
+		}
 		if !errors.Is(err, unix.EINTR) {
 			break
 		}
+	}
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		_ = f.Close() // nothing was written
+		return nil, fmt.Errorf("lock %s: another process has held it for over %s", path, lockTimeout)
 	}
 	if err != nil {
 		_ = f.Close() // nothing was written

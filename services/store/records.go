@@ -56,6 +56,9 @@ type Intent struct {
 	StartedAt time.Time `json:"started_at"`
 	TokenID   string    `json:"token_id,omitempty"`
 	Replaces  string    `json:"replaces_token_id,omitempty"`
+	// Cancelled is set when the person was offboarded while the exchange was in flight: the
+	// key it brings is revoked instead of recorded.
+	Cancelled bool `json:"cancelled,omitempty"`
 	// Attempts, NextAttemptAt and LastError track the recovery of an intent whose process
 	// died, or whose exchange failed: the worker replays the exchange until it answers.
 	Attempts      int       `json:"attempts,omitempty"`

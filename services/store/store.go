@@ -60,6 +60,9 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
+// Path is the store file's path.
+func (s *Store) Path() string { return s.path }
+
 // Get returns the connection of the person with email to the service, if recorded.
 func (s *Store) Get(email, serviceID string) (services.Connection, bool) {
 	s.mu.Lock()
@@ -135,10 +138,19 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	s.queueMu.Lock()
 	s.queue = append(s.queue, c)
 	s.queueMu.Unlock()
+	s.commitQueued()
+	err := <-c.done
+	if c.panicked != nil {
+		panic(c.panicked) // fn's own panic, raised again in fn's caller
+	}
+	return err
+}
 
+// commitQueued takes mu and commits everything queued so far: the caller's own change,
+// unless an earlier holder of mu already committed it.
+func (s *Store) commitQueued() {
 	s.mu.Lock()
-	// Whoever holds mu commits everything queued so far, its own change included unless an
-	// earlier holder already committed it.
+	defer s.mu.Unlock()
 	s.queueMu.Lock()
 	batch := s.queue
 	s.queue = nil
@@ -146,14 +158,24 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	if len(batch) > 0 {
 		s.commit(batch)
 	}
-	s.mu.Unlock()
-	return <-c.done
 }
 
 // change is one Update waiting to be committed.
 type change struct {
-	fn   func(tx *Tx) error
-	done chan error // receives the outcome; buffered, so commit never blocks
+	fn       func(tx *Tx) error
+	done     chan error // receives the outcome; buffered, so commit never blocks
+	panicked any        // what fn panicked with, if it did; set before done receives
+}
+
+// run runs the change's fn on tx; a panic fails the change alone and is kept for its caller.
+func (c *change) run(tx *Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.panicked = r
+			err = fmt.Errorf("store update panicked: %v", r)
+		}
+	}()
+	return c.fn(tx)
 }
 
 // commit runs a batch of changes in order and writes the result once. s.mu must be held.
@@ -182,7 +204,7 @@ func (s *Store) commit(batch []*change) {
 	recs, changed := s.recs, false
 	for i, c := range batch {
 		tx := &Tx{recs: recs.clone()}
-		results[i] = c.fn(tx)
+		results[i] = c.run(tx)
 		if results[i] == nil && tx.changed {
 			recs, changed = tx.recs, true
 		}

@@ -78,6 +78,15 @@ func (tx *Tx) PutRevocation(r Revocation) error {
 	return nil
 }
 
+// QueueRevocation queues r unless its token is queued already, in which case the queued
+// entry, with its attempts and whether it needs attention, is kept as it is.
+func (tx *Tx) QueueRevocation(r Revocation) error {
+	if _, ok := tx.Revocation(r.ServiceID, r.TokenID); ok && !tx.closed {
+		return nil
+	}
+	return tx.PutRevocation(r)
+}
+
 // RemoveRevocation takes a token off the queue, and reports whether it was queued.
 func (tx *Tx) RemoveRevocation(serviceID, tokenID string) bool {
 	k := revocationKey{serviceID, tokenID}
