@@ -31,8 +31,10 @@ type exchangeBody struct {
 }
 
 // Exchange asks svc for a personal API key for req.UserEmail, authenticated with the
-// service's shared secret. It returns a Token only when every field of the answer is valid;
-// any failure is an *services.Error with code EUnavailable.
+// service's shared secret. It returns a usable Token only when every field of the answer is
+// valid; any failure is an *services.Error with code EUnavailable. When an answer that says
+// "ok" names a valid token_id but is otherwise unusable (a bad api_key or expires_at), the
+// returned Token holds that TokenID alone, so the caller can revoke the key it cannot use.
 func (c *Client) Exchange(ctx context.Context, svc services.Service, secret services.Secret, req Request) (services.Token, error) {
 	cl := call{
 		svc:     svc,
@@ -52,7 +54,7 @@ func (c *Client) Exchange(ctx context.Context, svc services.Service, secret serv
 		if errors.Is(err, errDeclined) {
 			return services.Token{}, cl.fail(reasonDeclined, err)
 		}
-		return services.Token{}, cl.fail(reasonUnusable, err)
+		return services.Token{TokenID: token.TokenID}, cl.fail(reasonUnusable, err)
 	}
 	return token, nil
 }
@@ -70,14 +72,6 @@ func parseToken(body []byte) (services.Token, error) {
 		return services.Token{}, fmt.Errorf("%w: %w", errDeclined, err)
 	}
 
-	key, _, err := a.str("api_key")
-	if err != nil {
-		return services.Token{}, err
-	}
-	if !services.ValidAPIKey(key) {
-		return services.Token{}, errors.New("field api_key is missing or not a valid key")
-	}
-
 	tokenID, _, err := a.str("token_id")
 	if err != nil {
 		return services.Token{}, err
@@ -85,17 +79,27 @@ func parseToken(body []byte) (services.Token, error) {
 	if !ValidTokenID(tokenID) {
 		return services.Token{}, errors.New("field token_id is missing or not a valid token id")
 	}
+	// From here on the service said which key it minted: the failures name it.
+	minted := services.Token{TokenID: tokenID}
+
+	key, _, err := a.str("api_key")
+	if err != nil {
+		return minted, err
+	}
+	if !services.ValidAPIKey(key) {
+		return minted, errors.New("field api_key is missing or not a valid key")
+	}
 
 	expiresAt, _, err := a.str("expires_at")
 	if err != nil {
-		return services.Token{}, err
+		return minted, err
 	}
 	var expiry time.Time
 	if expiresAt != "" {
 		// time.Parse's error quotes the value, so it is not used as the cause.
 		t, err := time.Parse(time.RFC3339, expiresAt)
 		if err != nil {
-			return services.Token{}, errors.New("field expires_at is not an RFC 3339 time")
+			return minted, errors.New("field expires_at is not an RFC 3339 time")
 		}
 		expiry = t.UTC()
 	}

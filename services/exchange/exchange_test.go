@@ -145,6 +145,21 @@ var _ = Describe("Exchange", func() {
 		})
 	})
 
+	DescribeTable("names the key it cannot use when the service said which one it minted, so it can be revoked",
+		func(overrides map[string]any, tokenID string) {
+			server.AppendHandlers(ghttp.RespondWithJSONEncoded(http.StatusOK, okAnswer(overrides)))
+
+			token, err := client.Exchange(context.Background(), svc, secret, request)
+
+			Expect(err).To(HaveOccurred())
+			Expect(token).To(Equal(services.Token{TokenID: tokenID}))
+		},
+		Entry("a bad api_key", map[string]any{"api_key": "a b"}, "tok_xyz789"),
+		Entry("a bad expires_at", map[string]any{"expires_at": "tomorrow"}, "tok_xyz789"),
+		Entry("no token_id: nothing to name", map[string]any{"api_key": "a b", "token_id": nil}, ""),
+		Entry("status not ok: nothing was minted", map[string]any{"status": "error"}, ""),
+	)
+
 	DescribeTable("tells a refusal (4xx), after which nothing was minted, from failures that may follow a minted key",
 		func(status int, refused bool) {
 			server.AppendHandlers(ghttp.RespondWithJSONEncoded(status, okAnswer(nil)))
@@ -163,14 +178,17 @@ var _ = Describe("Exchange", func() {
 		Entry("302", http.StatusFound, false),
 	)
 
-	DescribeTable("refuses answers it cannot trust, and gives no token",
+	DescribeTable("refuses answers it cannot trust, and gives no usable token",
 		func(arrange func(), reason string) {
 			arrange()
 
 			token, err := client.Exchange(context.Background(), svc, secret, request)
 
 			expectUnavailable(err, reason)
-			Expect(token).To(BeZero())
+			Expect(token.APIKey.Reveal()).To(BeEmpty())
+			Expect(token.ExpiresAt).To(BeZero())
+			// Only the id of a key the service said it minted comes back, to be revoked.
+			Expect(token.TokenID).To(Or(BeEmpty(), HavePrefix("tok_")))
 			Expect(elsewhere.ReceivedRequests()).To(BeEmpty(), "the request must not be sent on to another server")
 		},
 		Entry("HTTP 401", func() {
