@@ -38,14 +38,18 @@ func liveRegistryStatus(live *registry.Live) func() components.RegistryStatusVie
 }
 
 // watchRegistry returns the watch of the live registry's files, reloading every interval
-// until ctx ends; the connections to a service an edit removed are revoked and undelivered.
+// until ctx ends; the connections to a service an edit removed are revoked and undelivered,
+// and every home gets the edit (skills, env var names) from the worker.
 func watchRegistry(ctx context.Context, live *registry.Live, interval time.Duration, conn *connector.Connector, log *slog.Logger) func() {
 	return func() {
 		live.Watch(ctx, interval, func(change *registry.Change) {
 			for _, svc := range change.Removed {
-				if _, err := conn.RemoveService(svc); err != nil {
+				if _, err := conn.RemoveService(ctx, svc.ID, svc.TokenRevokeURL); err != nil {
 					log.Error("could not remove the connections of a service that left the registry", "service", svc.ID, "err", err)
 				}
+			}
+			if err := conn.RegistryChanged(); err != nil {
+				log.Error("could not mark deliveries after a registry change", "err", err)
 			}
 		})
 	}

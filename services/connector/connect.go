@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/exchange"
 	"github.com/service-connector/service-connector/services/store"
 )
@@ -72,6 +73,11 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 	tok, err := c.exchanger.Exchange(ctx, svc, secret, exchange.Request{UserEmail: email, TTLDays: intent.TTLDays, RequestID: intent.RequestID})
 	if err != nil {
 		c.opts.Log.Warn("token exchange failed", "service", svc.ID, "user", email, "request_id", intent.RequestID, "err", err)
+		if tok.TokenID != "" {
+			// The service named the key it minted but the answer is unusable: revoke it.
+			c.revokeInstead(intent, svc, tok.TokenID, "its exchange answer was unusable")
+			return ServiceState{}, err
+		}
 		if errors.Is(err, exchange.ErrRefused) {
 			// Refused (4xx): no key was minted, so there is nothing to recover.
 			c.dropIntent(intent)
@@ -83,14 +89,24 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 		return ServiceState{}, err
 	}
 	conn := services.Connection{
-		UserEmail: email, Username: user.Username, ServiceID: svc.ID,
+		UserEmail: email, Username: user.Username, ServiceID: svc.ID, RevokeURL: svc.TokenRevokeURL,
 		TokenID: tok.TokenID, APIKey: tok.APIKey, ConnectedAt: c.now(), ExpiresAt: tok.ExpiresAt,
 	}
 	intent.TokenID = tok.TokenID
 	if hadPrev && prev.TokenID != tok.TokenID {
 		intent.Replaces = prev.TokenID
 	}
+	var cancelled string // why the key is revoked instead of recorded
 	err = c.store.Update(func(tx *store.Tx) error {
+		cancelled = ""
+		if cur, ok := tx.Intent(intent.RequestID); !ok || cur.Cancelled {
+			cancelled = "its person was offboarded while its exchange was in flight"
+		} else if _, ok := c.registry.Service(svc.ID); !ok {
+			cancelled = "its service left the registry while its exchange was in flight"
+		}
+		if cancelled != "" {
+			return nil
+		}
 		if err := tx.Put(conn); err != nil {
 			return err
 		}
@@ -100,17 +116,28 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 		return c.markPending(tx, user)
 	})
 	if err != nil {
-		c.opts.Log.Error("the new key could not be recorded; recovery will revoke it", "service", svc.ID, "user", email, "token_id", tok.TokenID, "err", err)
+		// The key is known: revoke it now rather than count on the replay, which a service
+		// that ignores request_id would answer with another key. The intent stays, so a
+		// revoke that fails here is still found again by recovery.
+		c.opts.Log.Error("the new key could not be recorded; revoking it", "service", svc.ID, "user", email, "token_id", tok.TokenID, "err", err)
+		if rerr := c.revokeAtService(store.Revocation{ServiceID: svc.ID, TokenID: tok.TokenID, RevokeURL: svc.TokenRevokeURL}); rerr != nil {
+			c.opts.Log.Error("revoke failed; recovery will retry", "service", svc.ID, "user", email, "token_id", tok.TokenID, "err", rerr)
+		}
 		c.keepForRecovery(store.Intent{}, nil)
 		return ServiceState{}, services.Wrap(services.EInternal, err, "record connection")
 	}
+	if cancelled != "" {
+		c.revokeInstead(intent, svc, tok.TokenID, cancelled)
+		return ServiceState{}, services.Errorf(services.EConflict, "%s: the connection was cancelled while the key was being issued (%s).", svc.Name, cancelled)
+	}
 
-	if err := c.deliver(ctx, user); err != nil {
+	delivered, err := c.deliver(ctx, user)
+	if err != nil {
 		c.opts.Log.Error("delivery failed; rolling back the new key", "service", svc.ID, "user", email, "err", err)
 		c.rollback(user, intent, prev, hadPrev)
 		return ServiceState{}, err
 	}
-	if err := c.settle(user, intent, "it was replaced"); err != nil {
+	if err := c.settle(user, intent, delivered, "it was replaced"); err != nil {
 		// The key is delivered and recorded; the intent left behind is settled by recovery.
 		c.opts.Log.Error("could not settle the exchange intent", "service", svc.ID, "user", email, "err", err)
 	}
@@ -121,17 +148,21 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 // settle ends a connect whose new key is recorded and delivered: the intent is dropped, the
 // delivery mark cleared and the replaced key queued for revocation, in one store change.
 // The replaced key's revocation is then tried at once.
-func (c *Connector) settle(user services.User, intent store.Intent, why string) error {
+// The mark stays when the store moved on from the state delivered (see clearDelivery).
+func (c *Connector) settle(user services.User, intent store.Intent, delivered delivery.Bundle, why string) error {
 	var queued []store.Revocation
 	err := c.store.Update(func(tx *store.Tx) error {
+		queued = queued[:0]
 		tx.RemoveIntent(intent.RequestID)
-		tx.RemoveDelivery(user.Email)
+		if err := c.clearDelivery(tx, user, delivered); err != nil {
+			return err
+		}
 		if intent.Replaces == "" {
 			return nil
 		}
 		r := c.newRevocation(intent.ServiceID, intent.Replaces, intent.UserEmail, why)
 		queued = append(queued, r)
-		return tx.PutRevocation(r)
+		return tx.QueueRevocation(r)
 	})
 	if err != nil {
 		return err
@@ -145,6 +176,9 @@ func (c *Connector) settle(user services.User, intent store.Intent, why string) 
 // (or left pending for the reconciler) and the new key revoked.
 func (c *Connector) rollback(user services.User, intent store.Intent, prev services.Connection, hadPrev bool) {
 	r := c.newRevocation(intent.ServiceID, intent.TokenID, intent.UserEmail, "its delivery failed")
+	// A service may answer a reconnect with the key it already gave: then that key is the
+	// one restored, and nothing is revoked.
+	revokeNew := !hadPrev || prev.TokenID != intent.TokenID
 	err := c.store.Update(func(tx *store.Tx) error {
 		if hadPrev {
 			if err := tx.Put(prev); err != nil {
@@ -157,7 +191,10 @@ func (c *Connector) rollback(user services.User, intent store.Intent, prev servi
 		if err := c.markPending(tx, user); err != nil {
 			return err
 		}
-		return tx.PutRevocation(r)
+		if !revokeNew {
+			return nil
+		}
+		return tx.QueueRevocation(r)
 	})
 	if err != nil {
 		// The intent still names the new key: recovery finds it recorded and undelivered
@@ -169,6 +206,24 @@ func (c *Connector) rollback(user services.User, intent store.Intent, prev servi
 	defer cancel()
 	if err := c.deliverOrMark(ctx, user); err != nil {
 		c.opts.Log.Error("could not deliver the restored state; the reconciler will retry", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
+	}
+	if revokeNew {
+		c.revokeNow(r)
+	}
+}
+
+// revokeInstead settles an intent whose key must not be recorded: the intent goes and the
+// key is queued for revocation in one store change, then revoked. If that change fails the
+// intent stays, and recovery replays and revokes.
+func (c *Connector) revokeInstead(intent store.Intent, svc services.Service, tokenID, why string) {
+	r := c.newRevocation(intent.ServiceID, tokenID, intent.UserEmail, why)
+	r.RevokeURL = svc.TokenRevokeURL
+	if err := c.store.Update(func(tx *store.Tx) error {
+		tx.RemoveIntent(intent.RequestID)
+		return tx.QueueRevocation(r)
+	}); err != nil {
+		c.opts.Log.Error("could not queue the revocation of a key that must not be recorded", "service", intent.ServiceID, "user", intent.UserEmail, "token_id", tokenID, "err", err)
+		return
 	}
 	c.revokeNow(r)
 }

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/service-connector/service-connector/services"
@@ -12,10 +13,15 @@ import (
 // per live connection to a service in the registry. Expired keys are left out, so they
 // leave the delivered files too.
 func (c *Connector) bundle(email string) delivery.Bundle {
+	return c.bundleOf(c.store.ForUser(email))
+}
+
+// bundleOf builds the desired state of a person from their connections.
+func (c *Connector) bundleOf(conns []services.Connection) delivery.Bundle {
 	now := c.opts.Now()
 	b := delivery.Bundle{Env: []delivery.EnvEntry{}, Skills: []delivery.Skill{}}
 	skills := map[string]bool{} // services may share a skill file; deliver it once
-	for _, conn := range c.store.ForUser(email) {
+	for _, conn := range conns {
 		svc, ok := c.registry.Service(conn.ServiceID)
 		if !ok || conn.Expired(now) {
 			continue
@@ -37,9 +43,20 @@ func (c *Connector) bundle(email string) delivery.Bundle {
 	return b
 }
 
-// deliver hands the person's whole desired state to the installer.
-func (c *Connector) deliver(ctx context.Context, user services.User) error {
-	err := c.installer.Install(ctx, user.Username, c.bundle(strings.ToLower(user.Email)))
+// deliver hands the person's whole desired state to the installer, and returns that state.
+func (c *Connector) deliver(ctx context.Context, user services.User) (delivery.Bundle, error) {
+	b := c.bundle(strings.ToLower(user.Email))
+	return b, c.install(ctx, user, b)
+}
+
+// sameBundle reports whether two desired states are the same.
+func sameBundle(a, b delivery.Bundle) bool {
+	return slices.Equal(a.Env, b.Env) && slices.Equal(a.Skills, b.Skills)
+}
+
+// install hands a desired state to the installer, with errors a person can read.
+func (c *Connector) install(ctx context.Context, user services.User, b delivery.Bundle) error {
+	err := c.installer.Install(ctx, user.Username, b)
 	switch {
 	case err == nil:
 		return nil

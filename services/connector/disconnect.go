@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/store"
 )
 
@@ -44,7 +45,7 @@ func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceI
 		if err := c.markPending(tx, user); err != nil {
 			return err
 		}
-		return tx.PutRevocation(r)
+		return tx.QueueRevocation(r)
 	})
 	if err != nil {
 		return ServiceState{}, services.Wrap(services.EInternal, err, "delete connection")
@@ -58,28 +59,39 @@ func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceI
 }
 
 // markPending marks the person's delivery as pending inside a store change, keeping an
-// earlier mark's history. The worker waits a little before it tries, as the caller is about
-// to deliver itself.
+// earlier mark's history. The worker waits a little before
+// it tries, as the caller is about to deliver itself.
 func (c *Connector) markPending(tx *store.Tx, user services.User) error {
-	if _, ok := tx.Delivery(user.Email); ok {
+	d, ok := tx.Delivery(user.Email)
+	if !ok {
+		now := c.now()
+		d = store.PendingDelivery{UserEmail: user.Email, Username: user.Username, Since: now, NextAttemptAt: now.Add(c.opts.RetryBase)}
+	}
+	return tx.PutDelivery(d)
+}
+
+// clearDelivery settles the person's delivery mark inside a store change, after a delivery
+// of the state delivered succeeded: the mark is cleared when that is still the state the
+// store holds for them. When it is not, a change came in between (another process, a
+// removal, an expiry) and the files may hold an older state than the store, so the mark is
+// kept, or set, and due at once.
+func (c *Connector) clearDelivery(tx *store.Tx, user services.User, delivered delivery.Bundle) error {
+	if sameBundle(delivered, c.bundleOf(tx.ForUser(user.Email))) {
+		tx.RemoveDelivery(user.Email)
 		return nil
 	}
-	now := c.now()
-	return tx.PutDelivery(store.PendingDelivery{
-		UserEmail: user.Email, Username: user.Username, Since: now, NextAttemptAt: now.Add(c.opts.RetryBase),
-	})
+	return c.markPendingNow(tx, user)
 }
 
 // deliverOrMark delivers the person's whole state; on success it clears their pending
 // delivery, on failure it records the attempt so the reconciler retries after a backoff.
 // The person's lock must be held.
 func (c *Connector) deliverOrMark(ctx context.Context, user services.User) error {
-	deliverErr := c.deliver(ctx, user)
+	delivered, deliverErr := c.deliver(ctx, user)
 	err := c.store.Update(func(tx *store.Tx) error {
 		d, pending := tx.Delivery(user.Email)
 		if deliverErr == nil {
-			tx.RemoveDelivery(user.Email)
-			return nil
+			return c.clearDelivery(tx, user, delivered)
 		}
 		if !pending {
 			d = store.PendingDelivery{UserEmail: user.Email, Username: user.Username, Since: c.now()}

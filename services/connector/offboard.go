@@ -46,8 +46,18 @@ func (c *Connector) Offboard(ctx context.Context, email, username string) (Offbo
 			tx.Delete(email, conn.ServiceID)
 			r := c.newRevocation(conn.ServiceID, conn.TokenID, email, "offboarded")
 			queued = append(queued, r)
-			if err := tx.PutRevocation(r); err != nil {
+			if err := tx.QueueRevocation(r); err != nil {
 				return err
+			}
+		}
+		// An exchange in flight for the person (in the portal, another process) brings a key
+		// after this: it is revoked instead of recorded.
+		for _, in := range tx.State().Intents {
+			if in.UserEmail == email && in.TokenID == "" && !in.Cancelled {
+				in.Cancelled = true
+				if err := tx.PutIntent(in); err != nil {
+					return err
+				}
 			}
 		}
 		return c.markPendingNow(tx, user)

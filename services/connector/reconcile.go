@@ -32,9 +32,11 @@ func (c *Connector) Run(ctx context.Context) {
 
 // Reconcile makes one pass over the work that is due: exchange intents nobody in this process
 // is running, pending deliveries, queued revocations, and keys that expired since the last
-// pass (their people get a delivery without them). It returns when the pass is done; what
+// pass (their people get a delivery without them); first, connections to services that left
+// the registry are removed. It returns when the pass is done; what
 // failed is retried on a later pass, after a backoff.
 func (c *Connector) Reconcile(ctx context.Context) {
+	c.removeOrphans(ctx)
 	c.sweepExpiries()
 	st := c.store.State()
 	now := c.opts.Now()
@@ -70,7 +72,8 @@ func (c *Connector) Reconcile(ctx context.Context) {
 }
 
 // Drained reports whether no work is left but what waits for an admin: no intents, no
-// pending deliveries, and no queued revocation that the worker would still try.
+// pending deliveries, no queued revocation that the worker would still try, and no
+// connection to a service that left the registry.
 func (c *Connector) Drained() bool {
 	st := c.store.State()
 	if len(st.Intents) > 0 || len(st.Deliveries) > 0 {
@@ -79,6 +82,11 @@ func (c *Connector) Drained() bool {
 	for _, r := range st.Revocations {
 		if !r.NeedsAttention {
 			return false
+		}
+	}
+	for _, conn := range st.Connections {
+		if _, ok := c.registry.Service(conn.ServiceID); !ok {
+			return false // its service left the registry: still to be removed
 		}
 	}
 	return true
@@ -114,7 +122,9 @@ func (c *Connector) recoverIntent(ctx context.Context, in store.Intent) {
 	opCtx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
 	tok, err := c.exchanger.Exchange(opCtx, svc, secret, exchange.Request{UserEmail: in.UserEmail, TTLDays: in.TTLDays, RequestID: in.RequestID})
-	if err != nil {
+	if err != nil && tok.TokenID == "" {
+		// Nothing named yet. A refusal (4xx) of the replay says nothing of what the first
+		// request did, so every failure is retried.
 		c.retryIntent(in, err)
 		return
 	}
@@ -124,7 +134,7 @@ func (c *Connector) recoverIntent(ctx context.Context, in store.Intent) {
 		if conn, ok := tx.Get(in.UserEmail, in.ServiceID); ok && conn.TokenID == tok.TokenID {
 			return nil // recorded after all: not ours to revoke
 		}
-		return tx.PutRevocation(r)
+		return tx.QueueRevocation(r)
 	})
 	if err != nil {
 		c.opts.Log.Error("could not queue the revocation of a recovered key", "service", in.ServiceID, "user", in.UserEmail, "err", err)
@@ -138,19 +148,22 @@ func (c *Connector) recoverIntent(ctx context.Context, in store.Intent) {
 func (c *Connector) finishRecordedIntent(in store.Intent) {
 	var queued []store.Revocation
 	err := c.store.Update(func(tx *store.Tx) error {
+		queued = queued[:0]
 		tx.RemoveIntent(in.RequestID)
-		conn, ok := tx.Get(in.UserEmail, in.ServiceID)
-		revoke := in.Replaces
-		if !ok || conn.TokenID != in.TokenID {
-			revoke = in.TokenID // the record is not the new key: the new key goes
-		}
-		if revoke == "" {
-			return nil
-		}
-		r := c.newRevocation(in.ServiceID, revoke, in.UserEmail, "replaced by an exchange that did not finish")
-		queued = append(queued, r)
-		if err := tx.PutRevocation(r); err != nil {
-			return err
+		// Whatever the record holds now stays; the keys the intent names that it does not
+		// hold go: the replaced one, and the new one too if the record moved on (a later
+		// disconnect, a rollback).
+		conn, _ := tx.Get(in.UserEmail, in.ServiceID)
+		for _, id := range []string{in.Replaces, in.TokenID} {
+			if id == "" || id == conn.TokenID {
+				continue
+			}
+			r := c.newRevocation(in.ServiceID, id, in.UserEmail, "named by an exchange that did not finish")
+			r.RevokeURL = conn.RevokeURL
+			queued = append(queued, r)
+			if err := tx.QueueRevocation(r); err != nil {
+				return err
+			}
 		}
 		return c.markPending(tx, services.User{Email: in.UserEmail, Username: in.Username})
 	})

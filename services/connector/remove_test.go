@@ -2,7 +2,9 @@ package connector_test
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -34,7 +36,7 @@ var _ = Describe("A service removed from the registry", func() {
 		change, err := w.registry.Reload()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(change.Removed).To(ConsistOf(HaveField("ID", "crm")))
-		n, err := w.conn.RemoveService(change.Removed[0])
+		n, err := w.conn.RemoveService(ctx(), change.Removed[0].ID, change.Removed[0].TokenRevokeURL)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(n).To(Equal(1))
 	}
@@ -67,5 +69,25 @@ var _ = Describe("A service removed from the registry", func() {
 		st, err := w.conn.State(ctx(), w.alice, "purchase_orders")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.Status).To(Equal(connector.StatusConnected))
+	})
+})
+
+var _ = Describe("An edit of the registry or its skills", func() {
+	It("reaches every home that has the service, by the worker", func() {
+		w := newWorld()
+		_, err := w.conn.Connect(ctx(), w.alice, "crm")
+		Expect(err).NotTo(HaveOccurred())
+		skill := filepath.Join(filepath.Dir(w.registryFile), "skills", "sc_crm.md")
+		Expect(os.WriteFile(skill, []byte("# CRM\nNow with pagination.\n"), 0o600)).To(Succeed())
+		future := time.Now().Add(time.Minute)
+		Expect(os.Chtimes(skill, future, future)).To(Succeed())
+		change, err := w.registry.Reload()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(change).NotTo(BeNil())
+
+		Expect(w.conn.RegistryChanged()).To(Succeed())
+		w.reconcileUntilDrained()
+
+		Expect(w.home(".claude_rules/sc_crm.md")).To(Equal("# CRM\nNow with pagination.\n"))
 	})
 })

@@ -2,6 +2,7 @@ package connector_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -44,6 +45,33 @@ type world struct {
 	registry     *registry.Live
 	// loseExchangeAnswers makes every exchange mint its key and answer 502 instead.
 	loseExchangeAnswers atomic.Bool
+	// corruptKeys makes every exchange mint its key and answer it with an invalid api_key.
+	corruptKeys atomic.Bool
+	hookMu      sync.Mutex
+	onExchange  func() // runs in the service before it handles an exchange
+}
+
+// OnExchange sets what runs in the service before it handles each exchange; nil for nothing.
+func (w *world) OnExchange(f func()) {
+	w.hookMu.Lock()
+	defer w.hookMu.Unlock()
+	w.onExchange = f
+}
+
+func (w *world) exchangeHook() func() {
+	w.hookMu.Lock()
+	defer w.hookMu.Unlock()
+	return w.onExchange
+}
+
+// otherProcess is a second connector on the same store file, as the offboard command is.
+func (w *world) otherProcess() *connector.Connector {
+	GinkgoHelper()
+	st, err := store.Open(w.store.Path())
+	Expect(err).NotTo(HaveOccurred())
+	return connector.New(w.registry, st, exchange.New(&http.Client{}, 2*time.Second), w.installer,
+		func(id string) (services.Secret, bool) { s, ok := w.secrets[id]; return s, ok },
+		connector.Options{Now: w.clock.Now, Log: slog.New(slog.NewTextHandler(GinkgoWriter, nil))})
 }
 
 type clock struct {
@@ -156,6 +184,20 @@ func newWorld(options ...worldOption) *world {
 	}
 	refHandler := refservice.Handler(refs...)
 	w.server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if hook := w.exchangeHook(); hook != nil && strings.HasSuffix(r.URL.Path, "/token-exchange") {
+			hook()
+		}
+		if w.corruptKeys.Load() && strings.HasSuffix(r.URL.Path, "/token-exchange") {
+			// The service mints the key and says which, but sends a key no client can use.
+			rec := httptest.NewRecorder()
+			refHandler.ServeHTTP(rec, r)
+			var answer map[string]any
+			_ = json.Unmarshal(rec.Body.Bytes(), &answer)
+			answer["api_key"] = "not a key"
+			rw.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(rw).Encode(answer)
+			return
+		}
 		if w.loseExchangeAnswers.Load() && strings.HasSuffix(r.URL.Path, "/token-exchange") {
 			// The service mints the key, and the answer is lost on the way back.
 			refHandler.ServeHTTP(httptest.NewRecorder(), r)
