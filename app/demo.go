@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/service-connector/service-connector/deploy"
@@ -24,6 +25,9 @@ import (
 
 // demoPeople are offered for one-click sign-in in the demo.
 var demoPeople = []string{"alice@example.com", "bob@example.com", "carol@example.com"}
+
+// demoAdmin is the demo's admin unless SC_ADMIN_EMAILS names others.
+const demoAdmin = "carol@example.com"
 
 // exampleServicesOrigin is where the example registry expects the reference services. The demo
 // points those URLs at wherever SC_DEMO_SERVICES_ADDR really put them.
@@ -144,8 +148,12 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	if live != nil {
 		registryStatus = liveRegistryStatus(live)
 	}
+	admins := cfg.AdminEmails
+	if len(admins) == 0 {
+		admins = []string{demoAdmin} // so a newcomer can see the admin page too
+	}
 	h := handlers.New(handlers.Config{
-		Connector: conn, Identity: ids, Log: log, Demo: true, DemoPeople: demoPeople, DemoHomes: homes, Admins: cfg.AdminEmails,
+		Connector: conn, Identity: ids, Log: log, Demo: true, DemoPeople: demoPeople, DemoHomes: homes, Admins: admins,
 		Registry: registryStatus,
 		Ready:    []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
 	})
@@ -159,8 +167,8 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	}
 	defer ln.Close()
 
-	fmt.Fprintf(stdout, "Service Connector demo\n  portal:             http://%s/  (sign in as %s, or any email)\n  reference services: http://%s/<service id>/\n  delivering into:    %s/<user>/\n",
-		ln.Addr(), demoPeople[0], svcLn.Addr(), homes)
+	fmt.Fprintf(stdout, "Service Connector demo\n  portal:             http://%s/  (sign in as %s, or any email)\n  admin page:         http://%s/admin  (as %s)\n  reference services: http://%s/<service id>/\n  delivering into:    %s/<user>/\n",
+		ln.Addr(), demoPeople[0], ln.Addr(), strings.Join(admins, ", "), svcLn.Addr(), homes)
 	log.Info("demo started", "portal", ln.Addr().String(), "services", svcLn.Addr().String(), "data_dir", dataDir)
 	err = serveAll(ctx,
 		listener{newServer(portal, log), ln},

@@ -127,6 +127,17 @@ var _ = Describe("service-connector demo", func() {
 			Expect(a.header.Get("Location")).To(HavePrefix("/login"))
 		})
 
+		It("lets carol, the demo's admin, see the admin page, and nobody else", func() {
+			Expect(string(d.stdout.Contents())).To(MatchRegexp(`admin page: +http://\S+/admin  \(as carol@example.com\)`))
+			alice.signIn("alice@example.com")
+			Expect(alice.do(http.MethodGet, "/admin", "", "").status).To(Equal(http.StatusForbidden))
+			carol := d.newBrowser()
+			carol.signIn("carol@example.com")
+			a := carol.do(http.MethodGet, "/admin", "", "")
+			Expect(a.status).To(Equal(http.StatusOK))
+			Expect(a.body).To(ContainSubstring(`data-testid="admin-registry"`))
+		})
+
 		It("refuses a cross-origin post with 403 and changes nothing", func() {
 			alice.signIn("alice@example.com")
 			a := alice.do(http.MethodPost, "/api/service-connectors/connect", "application/json", `{"service_id":"purchase_orders"}`,
