@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/service-connector/service-connector/components"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/registry"
@@ -17,24 +16,12 @@ const embeddedRegistry = "embedded example registry"
 
 // staticRegistryStatus is the admin page's registry status for a registry loaded once at
 // start-up: file ("" for the embedded example), its number of services and when it loaded.
-func staticRegistryStatus(file string, services int, loadedAt time.Time) func() components.RegistryStatusView {
-	source := file
-	if source == "" {
-		source = embeddedRegistry
+func staticRegistryStatus(file string, services int, loadedAt time.Time) func() registry.Status {
+	if file == "" {
+		file = embeddedRegistry
 	}
-	view := components.RegistryStatusView{Source: source, Services: services, LoadedAt: loadedAt.UTC().Format("2006-01-02 15:04 UTC")}
-	return func() components.RegistryStatusView { return view }
-}
-
-// liveRegistryStatus is the admin page's registry status for a live registry: the registry
-// in service, and the problems of an edit that was refused.
-func liveRegistryStatus(live *registry.Live) func() components.RegistryStatusView {
-	return func() components.RegistryStatusView {
-		st := live.Status()
-		return components.RegistryStatusView{
-			Source: st.Source, Services: st.Services, LoadedAt: st.LoadedAt.UTC().Format("2006-01-02 15:04 UTC"), Problems: st.Problems,
-		}
-	}
+	st := registry.Status{Source: file, Services: services, LoadedAt: loadedAt, CheckedAt: loadedAt}
+	return func() registry.Status { return st }
 }
 
 // watchRegistry returns the watch of the live registry's files, reloading every interval

@@ -2,12 +2,15 @@ package app
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/refservice"
 )
 
@@ -78,6 +81,21 @@ func loadConfig(getenv func(string) string) (Config, []string) {
 		problems = append(problems, fmt.Sprintf("SC_LOG_LEVEL: %q is not one of debug, info, warn, error", cfg.LogLevel))
 	}
 	return cfg, problems
+}
+
+// skillsDir is where the skill files of SC_REGISTRY_FILE are: SC_SKILLS_DIR, or skills/
+// beside the registry file.
+func (c Config) skillsDir() string {
+	if c.SkillsDir != "" {
+		return c.SkillsDir
+	}
+	return filepath.Join(filepath.Dir(c.RegistryFile), "skills")
+}
+
+// connectorOptions are the connector's options as the configuration sets them.
+func (c Config) connectorOptions(log *slog.Logger) connector.Options {
+	return connector.Options{Log: log, ExpiryWarning: c.ExpiryWarning, HealthInterval: c.HealthInterval,
+		RetryBase: c.RetryBase, RetryMax: c.RetryMax, MaxRevokeAttempts: c.RevokeAttempts}
 }
 
 // serviceSecret returns the shared secret of a service: SC_SECRET_<ID> or SC_SECRET_<ID>_FILE.

@@ -85,7 +85,7 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	var live *registry.Live
 	var current connector.Registry = reg
 	if cfg.RegistryFile != "" {
-		live, err = registry.OpenLiveFunc(cfg.RegistryFile, demoSkillsDir(cfg), log, nil,
+		live, err = registry.OpenLiveFunc(cfg.RegistryFile, cfg.skillsDir(), log, nil,
 			func() (*registry.Registry, error) { return demoRegistry(cfg, origin) })
 		if err != nil {
 			return err
@@ -141,12 +141,11 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 			}
 			return otherSecrets(id)
 		},
-		connector.Options{Log: log, ExpiryWarning: cfg.ExpiryWarning, HealthInterval: cfg.HealthInterval,
-			RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax, MaxRevokeAttempts: cfg.RevokeAttempts})
+		cfg.connectorOptions(log))
 	defer startBackground(ctx, conn, live, cfg.RegistryReload, log)()
 	registryStatus := staticRegistryStatus(cfg.RegistryFile, len(reg.Services()), time.Now())
 	if live != nil {
-		registryStatus = liveRegistryStatus(live)
+		registryStatus = live.Status
 	}
 	admins := cfg.AdminEmails
 	if len(admins) == 0 {
@@ -196,20 +195,11 @@ func demoRegistry(cfg Config, servicesOrigin string) (*registry.Registry, error)
 		if data, err = os.ReadFile(cfg.RegistryFile); err != nil {
 			return nil, fmt.Errorf("SC_REGISTRY_FILE: %w", err)
 		}
-		skillsDir := demoSkillsDir(cfg)
+		skillsDir := cfg.skillsDir()
 		skills, skillsLabel = os.DirFS(skillsDir), skillsDir
 	}
 	data = bytes.ReplaceAll(data, []byte(exampleServicesOrigin), []byte(servicesOrigin))
 	return registry.Parse(name, data, skills, registry.LintSkills(skillsLabel))
-}
-
-// demoSkillsDir is where the skill files of SC_REGISTRY_FILE are: SC_SKILLS_DIR, or skills/
-// beside the registry file.
-func demoSkillsDir(cfg Config) string {
-	if cfg.SkillsDir != "" {
-		return cfg.SkillsDir
-	}
-	return filepath.Join(filepath.Dir(cfg.RegistryFile), "skills")
 }
 
 // writable checks that dir accepts a new file, as delivery and the store need.

@@ -145,10 +145,7 @@ func loadOffboardConfig(getenv func(string) string) (serveConfig, []string) {
 // serveOffboardSetup builds offboarding as serve builds the portal: the registry file, the
 // store in the data dir, the service secrets and sudo delivery.
 func serveOffboardSetup(cfg serveConfig, log *slog.Logger) (offboardSetup, error) {
-	skillsDir := cfg.SkillsDir
-	if skillsDir == "" {
-		skillsDir = filepath.Join(filepath.Dir(cfg.RegistryFile), "skills")
-	}
+	skillsDir := cfg.skillsDir()
 	reg, err := registry.LoadFile(cfg.RegistryFile, skillsDir, registry.LintSkills(skillsDir))
 	if err != nil {
 		return offboardSetup{}, fmt.Errorf("SC_REGISTRY_FILE: %w", err)
@@ -188,14 +185,6 @@ func demoOffboardSetup(cfg Config, log *slog.Logger) (offboardSetup, error) {
 // offboardConnector is the connector offboarding runs: no health polling and no worker, as
 // the command ends when the person is offboarded.
 func offboardConnector(cfg Config, reg *registry.Registry, st *store.Store, installer connector.Installer, log *slog.Logger) *connector.Connector {
-	secrets := map[string]services.Secret{}
-	for _, svc := range reg.Services() {
-		if s, ok := cfg.serviceSecret(svc.ID); ok {
-			secrets[svc.ID] = s
-		}
-	}
 	return connector.New(reg, st, exchange.New(&http.Client{}, cfg.ExchangeTimeout), installer,
-		func(id string) (services.Secret, bool) { s, ok := secrets[id]; return s, ok },
-		connector.Options{Log: log, ExpiryWarning: cfg.ExpiryWarning,
-			RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax, MaxRevokeAttempts: cfg.RevokeAttempts})
+		secretLookup(cfg.serviceSecret), cfg.connectorOptions(log))
 }

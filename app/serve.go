@@ -53,10 +53,7 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
-	skillsDir := cfg.SkillsDir
-	if skillsDir == "" {
-		skillsDir = filepath.Join(filepath.Dir(cfg.RegistryFile), "skills")
-	}
+	skillsDir := cfg.skillsDir()
 	live, err := registry.OpenLive(cfg.RegistryFile, skillsDir, log, nil, registry.LintSkills(skillsDir))
 	if err != nil {
 		return fmt.Errorf("SC_REGISTRY_FILE: %w", err)
@@ -74,15 +71,14 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 	conn := connector.New(live, st, exchange.New(httpClient, cfg.ExchangeTimeout),
 		delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout),
 		secrets,
-		connector.Options{Log: log, ExpiryWarning: cfg.ExpiryWarning, HealthInterval: cfg.HealthInterval,
-			RetryBase: cfg.RetryBase, RetryMax: cfg.RetryMax, MaxRevokeAttempts: cfg.RevokeAttempts})
+		cfg.connectorOptions(log))
 	defer startBackground(ctx, conn, live, cfg.RegistryReload, log)()
 	h := handlers.New(handlers.Config{
 		Connector: conn, Identity: ids, Log: log, Admins: cfg.AdminEmails,
 		Google:         newGoogleSignIn(cfg.GoogleClientID, cfg.GoogleClientSecret.Reveal(), cfg.BaseURL, google, &http.Client{Timeout: 15 * time.Second}),
 		AllowedDomains: cfg.AllowedDomains,
 		AccountExists:  accountExists,
-		Registry:       liveRegistryStatus(live),
+		Registry:       live.Status,
 		Ready: []handlers.Check{
 			{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }},
 			{Name: "helper", Run: func(context.Context) error { return present(cfg.Helper) }},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
@@ -110,13 +111,7 @@ func (t *stormTally) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var parts []string
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range t.byStatus {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(t.byStatus)) {
 		parts = append(parts, fmt.Sprintf("%s: %d", k, t.byStatus[k]))
 	}
 	return strings.Join(parts, ", ")
@@ -132,13 +127,7 @@ type stormOp struct {
 
 // stormOps draws operations adding up to calls calls, over people and the three services.
 func stormOps(rng *rand.Rand, people []*stormPerson, calls int) []stormOp {
-	ids := slices.Sorted(func(yield func(string) bool) {
-		for id := range stormServices {
-			if !yield(id) {
-				return
-			}
-		}
-	})
+	ids := slices.Sorted(maps.Keys(stormServices))
 	var ops []stormOp
 	for n := 0; n < calls; {
 		op := stormOp{person: people[rng.IntN(len(people))], service: ids[rng.IntN(len(ids))]}

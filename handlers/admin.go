@@ -25,7 +25,7 @@ func (h *Handlers) Admin(c *gin.Context) {
 	props := adminProps(h.connector.Admin(c.Request.Context()))
 	props.User = components.UserView{Email: user.Email, Username: user.Username, Admin: true}
 	if h.registry != nil {
-		props.Registry = h.registry()
+		props.Registry = registryStatusView(h.registry())
 	}
 	if kind, msg, ok := takeFlash(c); ok {
 		props.Flash = &components.FlashView{Kind: kind, Message: msg}

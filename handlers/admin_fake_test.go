@@ -3,9 +3,10 @@ package handlers_test
 import (
 	"context"
 	"sync"
+	"time"
 
-	"github.com/service-connector/service-connector/components"
 	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/registry"
 )
 
 // adminFake is the fake connector's part for the admin page: it answers with whatever its
@@ -62,6 +63,6 @@ func (f *adminFake) RetryRevocation(serviceID, tokenID string) (bool, error) {
 }
 
 // testRegistryStatus is the registry status the specs' portal shows admins.
-func testRegistryStatus() components.RegistryStatusView {
-	return components.RegistryStatusView{Source: "/etc/service-connector/service_connectors.json", Services: 1, LoadedAt: "2026-11-23 12:00 UTC"}
+func testRegistryStatus() registry.Status {
+	return registry.Status{Source: "/etc/service-connector/service_connectors.json", Services: 1, LoadedAt: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 }

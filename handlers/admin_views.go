@@ -5,6 +5,7 @@ import (
 
 	"github.com/service-connector/service-connector/components"
 	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/registry"
 )
 
 // adminTimeLayout is how times show on the admin page: unambiguous, to the minute, in UTC.
@@ -15,6 +16,11 @@ func adminTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(adminTimeLayout)
+}
+
+// registryStatusView shapes the live registry's status for the admin page.
+func registryStatusView(st registry.Status) components.RegistryStatusView {
+	return components.RegistryStatusView{Source: st.Source, Services: st.Services, LoadedAt: adminTime(st.LoadedAt), Problems: st.Problems}
 }
 
 // adminProps shapes the connector's admin overview for display. It copies no key: the

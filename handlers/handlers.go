@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/service-connector/service-connector/components"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/registry"
 )
 
 // Connector is what the handlers need of the connection use cases.
@@ -70,7 +70,7 @@ type Config struct {
 	AccountExists func(username string) bool
 	// Registry says, for the admin page, which registry is in service and whether the file
 	// on disk has problems; nil shows nothing is known about it.
-	Registry func() components.RegistryStatusView
+	Registry func() registry.Status
 }
 
 // Handlers serves the portal's routes. Build it with New; app wires it to the router.
@@ -86,7 +86,7 @@ type Handlers struct {
 	google     Google
 	domains    map[string]bool
 	accountOK  func(string) bool
-	registry   func() components.RegistryStatusView
+	registry   func() registry.Status
 }
 
 // New returns the handlers over cfg.

@@ -243,17 +243,7 @@ func (c *Connector) keepForRecovery(intent store.Intent, cause error) {
 		c.work.notify()
 		return
 	}
-	intent.Attempts = 1
-	intent.NextAttemptAt = c.now().Add(c.backoff(1))
-	intent.LastError = services.ErrorMessage(cause)
-	if err := c.store.Update(func(tx *store.Tx) error {
-		if _, ok := tx.Intent(intent.RequestID); !ok {
-			return nil
-		}
-		return tx.PutIntent(intent)
-	}); err != nil {
-		c.opts.Log.Error("could not update the exchange intent", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
-	}
+	c.recordIntentFailure(intent, cause)
 	c.work.notify()
 }
 

@@ -31,6 +31,7 @@ type Store interface {
 	ForUser(email string) []services.Connection
 	All() []services.Connection
 	Delivery(email string) (store.PendingDelivery, bool)
+	Intent(requestID string) (store.Intent, bool)
 	State() store.State
 	Update(fn func(tx *store.Tx) error) error
 }

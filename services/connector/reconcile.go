@@ -36,9 +36,11 @@ func (c *Connector) Run(ctx context.Context) {
 // the registry are removed. It returns when the pass is done; what
 // failed is retried on a later pass, after a backoff.
 func (c *Connector) Reconcile(ctx context.Context) {
-	c.removeOrphans(ctx)
-	c.sweepExpiries()
 	st := c.store.State()
+	removed := c.removeOrphans(ctx, st.Connections)
+	if swept := c.sweepExpiries(st.Connections); removed || swept {
+		st = c.store.State() // they queued work for this pass
+	}
 	now := c.opts.Now()
 	sem := make(chan struct{}, reconcileParallelism)
 	var wg sync.WaitGroup
@@ -105,7 +107,7 @@ func (c *Connector) recoverIntent(ctx context.Context, in store.Intent) {
 	}
 	defer unlock()
 	// Under the lock: a use case may have settled it meanwhile.
-	in, ok := c.intent(in.RequestID)
+	in, ok := c.store.Intent(in.RequestID)
 	if !ok || c.work.isInflight(in.RequestID) {
 		return
 	}
@@ -176,6 +178,13 @@ func (c *Connector) finishRecordedIntent(in store.Intent) {
 
 // retryIntent records a failed recovery attempt.
 func (c *Connector) retryIntent(in store.Intent, cause error) {
+	c.recordIntentFailure(in, cause)
+	c.opts.Log.Warn("replaying an unfinished exchange failed; will retry", "service", in.ServiceID, "user", in.UserEmail, "err", cause)
+}
+
+// recordIntentFailure counts a failed attempt at an intent's exchange and sets when the
+// worker replays it, after a backoff.
+func (c *Connector) recordIntentFailure(in store.Intent, cause error) {
 	in.Attempts++
 	in.NextAttemptAt = c.now().Add(c.backoff(in.Attempts))
 	in.LastError = services.ErrorMessage(cause)
@@ -185,18 +194,8 @@ func (c *Connector) retryIntent(in store.Intent, cause error) {
 		}
 		return tx.PutIntent(in)
 	}); err != nil {
-		c.opts.Log.Error("could not record a failed recovery", "service", in.ServiceID, "user", in.UserEmail, "err", err)
+		c.opts.Log.Error("could not record a failed exchange intent", "service", in.ServiceID, "user", in.UserEmail, "err", err)
 	}
-	c.opts.Log.Warn("replaying an unfinished exchange failed; will retry", "service", in.ServiceID, "user", in.UserEmail, "err", cause)
-}
-
-func (c *Connector) intent(requestID string) (store.Intent, bool) {
-	for _, in := range c.store.State().Intents {
-		if in.RequestID == requestID {
-			return in, true
-		}
-	}
-	return store.Intent{}, false
 }
 
 // redeliver retries a pending delivery of a person's whole state.
@@ -222,13 +221,13 @@ func (c *Connector) redeliver(ctx context.Context, d store.PendingDelivery) {
 // sweepExpiries marks for delivery the people whose keys expired since the last sweep, so
 // an expired key leaves their files. The first sweep of a process covers every expiry
 // before it: a key that expired while the portal was down leaves the files too.
-func (c *Connector) sweepExpiries() {
+func (c *Connector) sweepExpiries(conns []services.Connection) (wrote bool) {
 	now := c.opts.Now()
 	c.work.mu.Lock()
 	since := c.work.swept
 	c.work.mu.Unlock()
 	var expired []services.Connection
-	for _, conn := range c.store.All() {
+	for _, conn := range conns {
 		if conn.Expired(now) && conn.ExpiresAt.After(since) {
 			expired = append(expired, conn)
 		}
@@ -244,12 +243,13 @@ func (c *Connector) sweepExpiries() {
 		})
 		if err != nil {
 			c.opts.Log.Error("could not mark expired keys for delivery", "err", err)
-			return
+			return false
 		}
 	}
 	c.work.mu.Lock()
 	c.work.swept = now
 	c.work.mu.Unlock()
+	return len(expired) > 0
 }
 
 // markPendingNow marks the person's delivery as pending and due at once.

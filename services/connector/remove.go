@@ -81,11 +81,12 @@ func (c *Connector) removeServiceOf(ctx context.Context, username, serviceID, re
 	return queued, nil
 }
 
-// removeOrphans finishes the removal of services that left the registry: any connection to
-// a service the registry does not name is removed as RemoveService does.
-func (c *Connector) removeOrphans(ctx context.Context) {
+// removeOrphans finishes the removal of services that left the registry: any of conns to a
+// service the registry does not name is removed as RemoveService does. It reports whether
+// it found any.
+func (c *Connector) removeOrphans(ctx context.Context, conns []services.Connection) bool {
 	var gone []string
-	for _, conn := range c.store.All() {
+	for _, conn := range conns {
 		if _, ok := c.registry.Service(conn.ServiceID); !ok && !slices.Contains(gone, conn.ServiceID) {
 			gone = append(gone, conn.ServiceID)
 		}
@@ -95,6 +96,7 @@ func (c *Connector) removeOrphans(ctx context.Context) {
 			c.opts.Log.Error("could not remove the connections of a service that left the registry", "service", id, "err", err)
 		}
 	}
+	return len(gone) > 0
 }
 
 // RegistryChanged marks for delivery everyone with a connection, after an edit of the

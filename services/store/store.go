@@ -106,6 +106,15 @@ func (s *Store) Delivery(email string) (PendingDelivery, bool) {
 	return d, ok
 }
 
+// Intent returns the exchange intent with the request id, if recorded.
+func (s *Store) Intent(requestID string) (Intent, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshForRead()
+	in, ok := s.recs.intents[requestID]
+	return in, ok
+}
+
 // Put records c, replacing the connection of the same person to the same service. An
 // invalid connection is an *services.Error with code EInvalid.
 func (s *Store) Put(c services.Connection) error {
