@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/service-connector/service-connector/deploy"
+	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/handlers"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/exchange"
-	"github.com/service-connector/service-connector/services/refservice"
 	"github.com/service-connector/service-connector/services/registry"
 )
 

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/service-connector/service-connector/deploy/probe"
 	"github.com/service-connector/service-connector/services/exchange"
-	"github.com/service-connector/service-connector/services/probe"
 	"github.com/service-connector/service-connector/services/registry"
 )
 
