@@ -34,10 +34,10 @@ var _ = Describe("The admin page", func() {
 				{UserEmail: "bob@example.com", Username: "bob", ServiceID: "purchase_orders", ServiceName: "Purchase Orders", TokenID: "tok_bob", Status: connector.StatusExpired, ConnectedAt: at},
 			},
 			Revocations: []store.Revocation{
-				{ServiceID: "crm", TokenID: "tok_old", UserEmail: "carol@example.com", Reason: "disconnected", QueuedAt: at, Attempts: 10, LastError: "CRM is unavailable.", NeedsAttention: true},
+				{ServiceID: "crm", TokenID: "tok_old", UserEmail: "carol@example.com", Reason: "disconnected", QueuedAt: at, Retry: store.Retry{Attempts: 10, LastError: "CRM is unavailable."}, NeedsAttention: true},
 			},
-			Deliveries: []store.PendingDelivery{{UserEmail: "dave@example.com", Username: "dave", Since: at, Attempts: 2, LastError: "The delivery helper failed."}},
-			Intents:    []store.Intent{{RequestID: "req-123", UserEmail: "erin@example.com", ServiceID: "crm", StartedAt: at, Attempts: 1, LastError: "CRM did not answer."}},
+			Deliveries: []store.PendingDelivery{{UserEmail: "dave@example.com", Username: "dave", Since: at, Retry: store.Retry{Attempts: 2, LastError: "The delivery helper failed."}}},
+			Intents:    []store.Intent{{RequestID: "req-123", UserEmail: "erin@example.com", ServiceID: "crm", StartedAt: at, Retry: store.Retry{Attempts: 1, LastError: "CRM did not answer."}}},
 		}
 		p.connector.AdminFunc = func() connector.AdminOverview { return overview }
 	})
