@@ -32,9 +32,9 @@ type Revocation struct {
 // in the same step as every change of their connections, and cleared once a delivery of the
 // whole state succeeded.
 type PendingDelivery struct {
-	UserEmail     string    `json:"user_email"`
-	Username      string    `json:"username"`
-	Since         time.Time `json:"since"`
+	UserEmail string    `json:"user_email"`
+	Username  string    `json:"username"`
+	Since     time.Time `json:"since"`
 	Retry
 }
 
