@@ -39,7 +39,7 @@ type Store interface {
 	Get(email, serviceID string) (services.Connection, bool)
 	ForUser(email string) []services.Connection
 	ConnectionsOf(serviceID string) []services.Connection
-	ConnectedServices() []string
+	ServiceIDs() []string
 	ExpiredBetween(after, until time.Time) []services.Connection
 	AccountHolders(username string) []string
 	Delivery(email string) (store.PendingDelivery, bool)

@@ -67,7 +67,7 @@ func (c *Connector) Drained() bool {
 	if c.store.Backlog() != (store.Backlog{}) {
 		return false
 	}
-	for _, id := range c.store.ConnectedServices() {
+	for _, id := range c.store.ServiceIDs() {
 		if _, ok := c.registry.Service(id); !ok {
 			return false // its service left the registry: still to be removed
 		}

@@ -84,7 +84,7 @@ func (c *Connector) removeServiceOf(ctx context.Context, people []services.User,
 // removeOrphans finishes the removal of services that left the registry: the connections to
 // a service the registry does not name are removed as RemoveService does.
 func (c *Connector) removeOrphans(ctx context.Context) {
-	for _, id := range c.store.ConnectedServices() {
+	for _, id := range c.store.ServiceIDs() {
 		if _, ok := c.registry.Service(id); ok {
 			continue
 		}

@@ -27,8 +27,8 @@ func (s *Store) ConnectionsOf(serviceID string) []services.Connection {
 	return s.recs.connectionsOf(serviceID)
 }
 
-// ConnectedServices returns the ids of the services at least one connection names, sorted.
-func (s *Store) ConnectedServices() []string {
+// ServiceIDs returns the ids of the services that have connections, sorted.
+func (s *Store) ServiceIDs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refreshForRead()

@@ -44,7 +44,7 @@ var _ = Describe("The targeted reads", func() {
 	It("find the connections to one service, and the services connected", func() {
 		Expect(s.ConnectionsOf("crm")).To(HaveExactElements(HaveField("UserEmail", "jane@your-domain.com"), HaveField("UserEmail", "john@your-domain.com")))
 		Expect(s.ConnectionsOf("purchase_orders")).To(BeEmpty())
-		Expect(s.ConnectedServices()).To(Equal([]string{"crm", "invoicing"}))
+		Expect(s.ServiceIDs()).To(Equal([]string{"crm", "invoicing"}))
 	})
 
 	It("find the keys that expired within a window, its end included", func() {
