@@ -117,11 +117,6 @@ func (tx *Tx) IntentsOf(email string) []Intent {
 	return tx.recs.intentsOf(email)
 }
 
-// ConnectionsOf returns the connections to the service, sorted by email.
-func (tx *Tx) ConnectionsOf(serviceID string) []services.Connection {
-	return tx.recs.connectionsOf(serviceID)
-}
-
 // AccountHolders returns the emails whose connections, pending delivery or unfinished
 // exchanges name the server account, sorted.
 func (tx *Tx) AccountHolders(username string) []string {

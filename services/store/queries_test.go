@@ -79,7 +79,6 @@ var _ = Describe("The targeted reads", func() {
 
 	It("answer the same inside a change", func() {
 		Expect(s.Update(func(tx *store.Tx) error {
-			Expect(tx.ConnectionsOf("invoicing")).To(HaveExactElements(HaveField("UserEmail", "john@your-domain.com")))
 			Expect(tx.AccountHolders("shared")).To(Equal([]string{"ann@your-domain.com", "bob@your-domain.com"}))
 			Expect(tx.IntentsOf("bob@your-domain.com")).To(HaveExactElements(HaveField("RequestID", "r2")))
 			Expect(tx.ConnectedPeople()).To(Equal([]services.User{
