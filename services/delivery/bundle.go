@@ -48,6 +48,10 @@ func (b Bundle) Validate() error {
 		switch {
 		case !services.ValidEnvName(e.Name):
 			return invalidf("env[%d].name is not a valid variable name (A-Z, 0-9 and _, starting with a letter)", i)
+		case reservedEnv(e.Name):
+			// The name is valid, so it is safe to show; it is a name, never a key.
+			reason, _ := services.ReservedEnvName(e.Name)
+			return invalidf("env[%d].name %q is reserved: %s", i, e.Name, reason)
 		case !services.ValidAPIKey(e.Value.Reveal()):
 			return invalidf("env[%d].value is not a valid API key (8 to 4096 of A-Z a-z 0-9 . _ ~ + / = : -)", i)
 		case !services.ValidServiceID(e.Service):
@@ -76,6 +80,11 @@ func (b Bundle) Validate() error {
 		skillNames[s.Name] = i
 	}
 	return nil
+}
+
+func reservedEnv(name string) bool {
+	_, reserved := services.ReservedEnvName(name)
+	return reserved
 }
 
 func invalidf(format string, args ...any) error {

@@ -79,6 +79,28 @@ var _ = Describe("Bundle", func() {
 		Entry("a repeated skill name", func(b *delivery.Bundle) { b.Skills[1].Name = "sc_purchase_orders.md" }, "skills[1].name", ""),
 	)
 
+	DescribeTable("refuses an env name that changes how programs run, saying why",
+		func(name, why string) {
+			bundle.Env[1].Name = name
+
+			err := bundle.Validate()
+			expectSafeError(err, services.EInvalid, bundle.Env[1].Value.Reveal())
+			Expect(services.ErrorMessage(err)).To(Equal(`invalid delivery bundle: env[1].name "` + name + `" is reserved: ` + why))
+
+			_, err = delivery.DecodeBundle(bytes.NewReader(encode(bundle)))
+			Expect(services.ErrorMessage(err)).To(ContainSubstring(`env[1].name "` + name + `" is reserved`))
+		},
+		Entry("BASH_ENV", "BASH_ENV", "bash runs the file it names before every script"),
+		Entry("PATH", "PATH", "it decides which program a command runs"),
+		Entry("LD_PRELOAD", "LD_PRELOAD", "like every name matching LD_*, it changes which libraries programs load"),
+		Entry("PYTHONSTARTUP", "PYTHONSTARTUP", "like every name matching PYTHON*, it changes how Python starts and which code it loads"),
+		Entry("NODE_OPTIONS", "NODE_OPTIONS", "it adds options, such as code to preload, to every Node.js program"),
+		Entry("HTTPS_PROXY", "HTTPS_PROXY", "like every name matching *_PROXY, it sends programs' connections through another host"),
+		Entry("SSL_CERT_FILE", "SSL_CERT_FILE", "it changes which certificate authorities programs trust"),
+		Entry("GIT_ASKPASS", "GIT_ASKPASS", "like every name matching GIT_*, it changes how git runs, which commands it starts and where it connects"),
+		Entry("LANG", "LANG", "it changes how programs read and print text"),
+	)
+
 	It("refuses skill content that is not UTF-8", func() {
 		bundle.Skills[0].Content = "# PO \xff\xfe"
 

@@ -177,15 +177,16 @@ func (c *checker) entry(i int, n *node) services.Service {
 			}
 		}
 	}
+	envOK := false
 	if env, v, ok := str("env_var_name"); ok {
 		svc.EnvVarName = env
-		c.unique(v, path+".env_var_name", env, services.ValidEnvName(env), envNamePattern, c.envOwner, i)
+		envOK = c.envName(v, path+".env_var_name", env, i)
 	}
 	if skill, v, ok := str("skill_file"); ok {
 		svc.SkillFile = skill
 		if c.skill(v, path+".skill_file", skill) && c.opts.lint {
 			env := svc.EnvVarName
-			if !services.ValidEnvName(env) {
+			if !envOK {
 				env = "" // already reported; a second complaint in the skill would only confuse
 			}
 			c.skillProblems = append(c.skillProblems,
@@ -205,17 +206,31 @@ func (c *checker) entry(i int, n *node) services.Service {
 	return svc
 }
 
-// unique checks a name against its pattern and against the names earlier entries used.
-func (c *checker) unique(v *node, path, value string, valid bool, pattern string, owner map[string]int, i int) {
+// envName checks an env var name: its pattern, the reserved names that change how programs
+// run, and the names earlier entries used. It reports whether the name is usable.
+func (c *checker) envName(v *node, path, name string, i int) bool {
+	if services.ValidEnvName(name) {
+		if reason, reserved := services.ReservedEnvName(name); reserved {
+			c.addf(v.offset, "%s: %q is reserved: %s", path, name, reason)
+			return false
+		}
+	}
+	return c.unique(v, path, name, services.ValidEnvName(name), envNamePattern, c.envOwner, i)
+}
+
+// unique checks a name against its pattern and against the names earlier entries used, and
+// reports whether it passed.
+func (c *checker) unique(v *node, path, value string, valid bool, pattern string, owner map[string]int, i int) bool {
 	if !valid {
 		c.addf(v.offset, "%s: %q must match %s", path, value, pattern)
-		return
+		return false
 	}
 	if first, taken := owner[value]; taken {
 		c.addf(v.offset, "%s: %q is already used by services[%d]", path, value, first)
-		return
+		return false
 	}
 	owner[value] = i
+	return true
 }
 
 // skill checks a skill file name and reads the file once, however many entries share it.
