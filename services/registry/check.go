@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/delivery"
 )
 
 // The patterns the services package enforces, spelled out for admins in problem messages.
@@ -16,6 +18,9 @@ const (
 	envNamePattern   = `^[A-Z][A-Z0-9_]*$`
 	skillNamePattern = `^sc_[a-z0-9_]+\.md$`
 )
+
+// maxKeyLength is the longest API key the protocol allows (services.ValidAPIKey).
+const maxKeyLength = 4096
 
 // TTL bounds in days: at least a day, at most ten years.
 const (
@@ -51,6 +56,7 @@ type checker struct {
 	envOwner   map[string]int // env var name → index of the entry that first used it
 	skillFiles map[string]skillFile
 	opts       options
+	listOffset int // where the list of services starts
 	// skillProblems are lint problems located in skill files, in the order entries name them.
 	skillProblems []Problem
 }
@@ -99,11 +105,30 @@ func (c *checker) document(root *node) []services.Service {
 		c.addf(list.offset, "services: must be an array, not %s", list.kind.phrase())
 		return nil
 	}
+	c.listOffset = list.offset
 	out := make([]services.Service, 0, len(list.elems))
 	for i, entry := range list.elems {
 		out = append(out, c.entry(i, entry))
 	}
 	return out
+}
+
+// worstBundle checks that a person connected to every service, each with the longest key the
+// protocol allows, can be delivered to: the root helper reads a bounded bundle.
+func (c *checker) worstBundle(list []services.Service, skills map[string]string) {
+	longest := strings.Repeat("k", maxKeyLength)
+	// The longest expiry RFC 3339 allows: nanoseconds and an offset.
+	expiry := time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", -(23*3600+59*60)))
+	b := delivery.Bundle{Env: []delivery.EnvEntry{}, Skills: []delivery.Skill{}}
+	for _, svc := range list {
+		b.Env = append(b.Env, delivery.EnvEntry{Name: svc.EnvVarName, Value: services.Secret(longest), Service: svc.ID, ExpiresAt: expiry})
+	}
+	for name, contents := range skills {
+		b.Skills = append(b.Skills, delivery.Skill{Name: name, Content: contents})
+	}
+	if err := b.Validate(); err != nil {
+		c.addf(c.listOffset, "services: a person connected to every service could not be delivered to: %s", services.ErrorMessage(err))
+	}
 }
 
 // fields indexes an object's members by key, reporting unknown and repeated keys (which
@@ -250,6 +275,17 @@ func (c *checker) skill(v *node, path, name string) bool {
 		return false
 	}
 	return true
+}
+
+// contents returns the skill files that were read, by name, as they will be delivered.
+func (c *checker) contents() map[string]string {
+	out := make(map[string]string, len(c.skillFiles))
+	for name, f := range c.skillFiles {
+		if f.problem == "" {
+			out[name] = f.contents
+		}
+	}
+	return out
 }
 
 // ttlDays returns a valid TTL or reports why the value is not one.

@@ -230,7 +230,7 @@ var _ = Describe("Registry", func() {
 		Entry("a skill file over 256 KiB", reg(strings.Replace(po, `"sc_po.md"`, `"sc_big.md"`, 1)),
 			`reg.json:2:159: services[0].skill_file: "sc_big.md" is larger than 256 KiB`),
 		Entry("a skill file that is not UTF-8", reg(strings.Replace(po, `"sc_po.md"`, `"sc_latin1.md"`, 1)),
-			`reg.json:2:159: services[0].skill_file: "sc_latin1.md" is not valid UTF-8`),
+			`reg.json:2:159: services[0].skill_file: "sc_latin1.md" is not valid UTF-8 (line 1, column 4)`),
 		Entry("plain http to a host that is not loopback", reg(strings.Replace(po, "https://po.test/x", "http://po.test/x", 1)),
 			`reg.json:2:63: services[0].token_exchange_url: "http://po.test/x" may use http only for a loopback host; use https`),
 		Entry("plain http to a name that merely starts like loopback", reg(strings.Replace(po, "https://po.test/r", "http://127.0.0.1.po.test/r", 1)),
