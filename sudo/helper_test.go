@@ -75,6 +75,32 @@ var _ = Describe("install-service-env", func() {
 			Expect(names).To(ConsistOf("km_notes.md", "sc_invoicing.md", "sc_purchase_orders.md"))
 		})
 
+		It("sweeps only its own leftover temp files, never the account's files that merely start alike", func() {
+			const leftover = ".sc-tmp-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			acct.plant(filepath.Join(acct.Home, leftover), "PO_API_KEY=pk_live_leftover1\n", 0o600)
+			acct.plant(filepath.Join(rules, leftover), "# half a skill\n", 0o600)
+			mine := []string{
+				filepath.Join(acct.Home, ".sc-tmp-notes"),
+				filepath.Join(rules, ".sc-tmp-draft.md"),
+				filepath.Join(acct.Home, leftover+".bak"),
+				filepath.Join(rules, ".sc-tmp-abcdefghijklmnopqrstuvwxyz"),
+			}
+			for _, path := range mine {
+				acct.plant(path, "mine\n", 0o600)
+			}
+			before := snapshot(acct.Home)
+
+			session := runHelper(bins.Helper, bundleJSON(validBundle()), acct.Name)
+
+			Expect(session.ExitCode()).To(Equal(0), "stderr: %s", session.Err.Contents())
+			Expect(filepath.Join(acct.Home, leftover)).NotTo(BeAnExistingFile())
+			Expect(filepath.Join(rules, leftover)).NotTo(BeAnExistingFile())
+			after := snapshot(acct.Home)
+			for _, path := range mine {
+				Expect(after[path]).To(Equal(before[path]), path)
+			}
+		})
+
 		It("leaves a header-only ~/.service_env and no skills for an empty bundle", func() {
 			session := runHelper(bins.Helper, `{"env":[],"skills":[]}`, acct.Name)
 
