@@ -89,20 +89,26 @@ func (c *checker) sorted() []finding {
 	return out
 }
 
-// document checks the top-level object and returns the services it describes.
+// document checks the top level, a bare list of services (as the platform's plan writes the
+// registry) or an object holding that list under "services", and returns the services. Both
+// forms name an entry the same way, services[i], so their problems read the same.
 func (c *checker) document(root *node) []services.Service {
-	if root.kind != kindObject {
-		c.addf(root.offset, `top level: must be an object such as {"services": [...]}, not %s`, root.kind.phrase())
-		return nil
-	}
-	fields := c.fields(root, "top level", topLevelFields)
-	list, ok := fields["services"]
-	if !ok {
-		c.addf(root.offset, "services: required field is missing")
-		return nil
-	}
-	if list.kind != kindArray {
-		c.addf(list.offset, "services: must be an array, not %s", list.kind.phrase())
+	list := root
+	switch root.kind {
+	case kindArray:
+	case kindObject:
+		fields := c.fields(root, "top level", topLevelFields)
+		var ok bool
+		if list, ok = fields["services"]; !ok {
+			c.addf(root.offset, "services: required field is missing")
+			return nil
+		}
+		if list.kind != kindArray {
+			c.addf(list.offset, "services: must be an array, not %s", list.kind.phrase())
+			return nil
+		}
+	default:
+		c.addf(root.offset, `top level: must be a list of services [...] or an object such as {"services": [...]}, not %s`, root.kind.phrase())
 		return nil
 	}
 	c.listOffset = list.offset

@@ -1,5 +1,5 @@
 // Package registry loads service_connectors.json, the admin-edited list of internal
-// services, and checks it strictly: a registry is either entirely valid or rejected with
+// services (a bare JSON list, or the list under {"services": [...]}), and checks it strictly: a registry is either entirely valid or rejected with
 // every problem located by line and column.
 package registry
 

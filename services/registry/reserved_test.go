@@ -30,15 +30,19 @@ var _ = Describe("An env var name that changes how programs run", func() {
 		return entry, 1 + utf8.RuneCountInString(entry[:strings.Index(entry, `"`+name+`"`)])
 	}
 
-	DescribeTable("is refused, naming the entry, the field and why, at its line and column",
+	DescribeTable("is refused, naming the entry, the field and why, at its line and column, in either form of the registry",
 		func(name, why string) {
 			entry, col := withEnv(name)
-			_, err := registry.Parse("reg.json", []byte(reg(po, entry)), os.DirFS(skillsDir))
-			var verr *registry.ValidationError
-			Expect(errors.As(err, &verr)).To(BeTrue(), "want a *ValidationError, got %v", err)
-			Expect(strings.Split(err.Error(), "\n")).To(Equal([]string{
-				fmt.Sprintf(`reg.json:3:%d: services[1].env_var_name: %q is reserved: %s`, col, name, why),
-			}))
+			object := reg(po, entry)
+			bare, _ := bareForm(object)
+			for _, doc := range []string{object, bare} {
+				_, err := registry.Parse("reg.json", []byte(doc), os.DirFS(skillsDir))
+				var verr *registry.ValidationError
+				Expect(errors.As(err, &verr)).To(BeTrue(), "want a *ValidationError, got %v", err)
+				Expect(strings.Split(err.Error(), "\n")).To(Equal([]string{
+					fmt.Sprintf(`reg.json:3:%d: services[1].env_var_name: %q is reserved: %s`, col, name, why),
+				}), doc)
+			}
 		},
 		Entry("BASH_ENV", "BASH_ENV", "bash runs the file it names before every script"),
 		Entry("ENV", "ENV", "sh and bash run the file it names when they start"),
