@@ -33,7 +33,7 @@ var (
 	topLevelFields = []string{"services"}
 	entryFields    = []string{
 		"id", "name", "description", "token_exchange_url", "token_revoke_url", "health_url",
-		"env_var_name", "skill_file", "enabled", "ttl_days",
+		"api_base_url", "env_var_name", "skill_file", "enabled", "ttl_days",
 	}
 	// requiredEntryFields is also the order in which missing fields are reported.
 	requiredEntryFields = []string{
@@ -55,10 +55,17 @@ type checker struct {
 	idOwner    map[string]int // service id → index of the entry that first used it
 	envOwner   map[string]int // env var name → index of the entry that first used it
 	skillFiles map[string]skillFile
+	filled     map[string]filledSkill // skill file name → its contents as delivered
 	opts       options
 	listOffset int // where the list of services starts
 	// skillProblems are lint problems located in skill files, in the order entries name them.
 	skillProblems []Problem
+}
+
+// filledSkill is a skill file as delivered, and the first entry that delivers it.
+type filledSkill struct {
+	contents string
+	owner    int
 }
 
 // skillFile is what reading a skill file gave: its contents or what is wrong with it.
@@ -74,6 +81,7 @@ func newChecker(skills fs.FS, opts options) *checker {
 		idOwner:    map[string]int{},
 		envOwner:   map[string]int{},
 		skillFiles: map[string]skillFile{},
+		filled:     map[string]filledSkill{},
 	}
 }
 
@@ -209,19 +217,32 @@ func (c *checker) entry(i int, n *node) services.Service {
 		}
 	}
 	envOK := false
+	baseURLOK := true
+	if raw, v, ok := str("api_base_url"); ok {
+		svc.APIBaseURL = raw
+		if problem := baseURLProblem(raw); problem != "" {
+			c.addf(v.offset, "%s.api_base_url: %s", path, problem)
+			baseURLOK = false
+		}
+	}
 	if env, v, ok := str("env_var_name"); ok {
 		svc.EnvVarName = env
 		envOK = c.envName(v, path+".env_var_name", env, i)
 	}
 	if skill, v, ok := str("skill_file"); ok {
 		svc.SkillFile = skill
-		if c.skill(v, path+".skill_file", skill) && c.opts.lint {
-			env := svc.EnvVarName
-			if !envOK {
-				env = "" // already reported; a second complaint in the skill would only confuse
+		if c.skill(v, path+".skill_file", skill) {
+			if baseURLOK {
+				c.fill(v, path, i, svc)
 			}
-			c.skillProblems = append(c.skillProblems,
-				lintSkill(c.opts.skillPath(skill), c.skillFiles[skill].contents, svc.ID, env)...)
+			if c.opts.lint {
+				env := svc.EnvVarName
+				if !envOK {
+					env = "" // already reported; a second complaint in the skill would only confuse
+				}
+				c.skillProblems = append(c.skillProblems,
+					lintSkill(c.opts.skillPath(skill), c.skillFiles[skill].contents, svc.ID, env)...)
+			}
 		}
 	}
 	if v, ok := fields["enabled"]; ok {
@@ -283,13 +304,35 @@ func (c *checker) skill(v *node, path, name string) bool {
 	return true
 }
 
-// contents returns the skill files that were read, by name, as they will be delivered.
-func (c *checker) contents() map[string]string {
-	out := make(map[string]string, len(c.skillFiles))
-	for name, f := range c.skillFiles {
-		if f.problem == "" {
-			out[name] = f.contents
+// fill makes the skill of entry i as it will be delivered for svc: its placeholders filled
+// in, checked again by the delivery's rules. Services that share a skill file must fill it
+// alike, since a person gets one copy of it.
+func (c *checker) fill(v *node, path string, i int, svc services.Service) {
+	name := svc.SkillFile
+	contents, found := fillSkill(c.skillFiles[name].contents, svc.APIBaseURL, fmt.Sprintf("%s (%q)", path, svc.ID))
+	if len(found) > 0 {
+		c.skillProblems = append(c.skillProblems, locate(c.opts.skillPath(name), c.skillFiles[name].contents, found)...)
+		return
+	}
+	if problem := contentProblem(contents); problem != "" {
+		c.addf(v.offset, "%s.skill_file: %q %s once %s is filled in", path, name, problem, APIBaseURLPlaceholder)
+		return
+	}
+	if first, seen := c.filled[name]; seen {
+		if first.contents != contents {
+			c.addf(v.offset, "%s.skill_file: %q is also the skill of services[%d], whose api_base_url fills it differently; give each service its own skill file",
+				path, name, first.owner)
 		}
+		return
+	}
+	c.filled[name] = filledSkill{contents: contents, owner: i}
+}
+
+// contents returns the skill files by name as they will be delivered: filled in.
+func (c *checker) contents() map[string]string {
+	out := make(map[string]string, len(c.filled))
+	for name, f := range c.filled {
+		out[name] = f.contents
 	}
 	return out
 }

@@ -59,6 +59,7 @@ var _ = Describe("Registry", func() {
 				Expect(svc.TokenExchangeURL).To(Equal("http://127.0.0.1:8081/" + svc.ID + "/api/internal/token-exchange"))
 				Expect(svc.TokenRevokeURL).To(Equal("http://127.0.0.1:8081/" + svc.ID + "/api/internal/token-revoke"))
 				Expect(svc.HealthURL).To(Equal("http://127.0.0.1:8081/" + svc.ID + "/health"))
+				Expect(svc.APIBaseURL).To(Equal("http://127.0.0.1:8081/" + svc.ID))
 			}
 		})
 
