@@ -52,6 +52,15 @@ func colOf(entry, needle string) int {
 	return 1 + utf8.RuneCountInString(entry[:i])
 }
 
+// lineCol is the 1-based line and character column of the first needle in text.
+func lineCol(text, needle string) (int, int) {
+	GinkgoHelper()
+	i := strings.Index(text, needle)
+	Expect(i).To(BeNumerically(">=", 0), "%q is not in the text", needle)
+	before := text[:i]
+	return 1 + strings.Count(before, "\n"), 1 + utf8.RuneCountInString(before[strings.LastIndex(before, "\n")+1:])
+}
+
 // writeRegistry writes contents into dir/name beside a copy of the example skills and returns
 // its path.
 func writeRegistry(dir, name, contents string) string {
@@ -113,6 +122,18 @@ var _ = Describe("The registry as a bare JSON list", func() {
 		Entry("plain http to a host that is not loopback", func(e []string, _ string) []string {
 			e[0] = strings.Replace(e[0], "http://127.0.0.1:8081/purchase_orders/health", "http://po.example.com/health", 1)
 			return []string{fmt.Sprintf(`FILE:2:%d: services[0].health_url: "http://po.example.com/health" may use http only for a loopback host; use https`, colOf(e[0], `"http://po.example.com/health"`))}
+		}),
+		Entry("a skill using the address placeholder for a service without an api_base_url", func(e []string, skills string) []string {
+			e[0] = strings.Replace(e[0], `"api_base_url":"http://127.0.0.1:8081/purchase_orders",`, "", 1)
+			path := filepath.Join(skills, "sc_purchase_orders.md")
+			line, col := lineCol(mustRead(path), "@@API_BASE_URL@@")
+			return []string{fmt.Sprintf(`%s:%d:%d: uses @@API_BASE_URL@@, but services[0] ("purchase_orders") has no api_base_url in the registry`, path, line, col)}
+		}),
+		Entry("a skill that hard-codes a loopback address", func(e []string, skills string) []string {
+			path := filepath.Join(skills, "sc_invoicing.md")
+			Expect(os.WriteFile(path, []byte(strings.Replace(mustRead(path), "@@API_BASE_URL@@", "http://127.0.0.1:8081/invoicing", 1)), 0o600)).To(Succeed())
+			line, col := lineCol(mustRead(path), "127.0.0.1:8081")
+			return []string{fmt.Sprintf(`%s:%d:%d: hard-codes the loopback address "127.0.0.1:8081"; write @@API_BASE_URL@@ where the service's address belongs and give the service an api_base_url`, path, line, col)}
 		}),
 		Entry("a skill file with a NUL byte", func(e []string, skills string) []string {
 			path := filepath.Join(skills, "sc_crm.md")
