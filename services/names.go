@@ -26,10 +26,16 @@ func ValidEnvName(name string) bool { return envNamePattern.MatchString(name) }
 // ValidSkillName reports whether name is a skill file name the portal manages (sc_*.md).
 func ValidSkillName(name string) bool { return skillNamePattern.MatchString(name) }
 
+// The lengths of an API key the protocol allows.
+const (
+	MinAPIKeyLength = 8
+	MaxAPIKeyLength = 4096
+)
+
 // ValidAPIKey reports whether key has the protocol's key charset and length (8–4096), so it
 // can be written unquoted into an env file and never breaks a line.
 func ValidAPIKey(key string) bool {
-	return len(key) >= 8 && len(key) <= 4096 && apiKeyPattern.MatchString(key)
+	return len(key) >= MinAPIKeyLength && len(key) <= MaxAPIKeyLength && apiKeyPattern.MatchString(key)
 }
 
 // reservedEnvName is one entry of the list of environment variable names the portal never

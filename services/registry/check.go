@@ -19,9 +19,6 @@ const (
 	skillNamePattern = `^sc_[a-z0-9_]+\.md$`
 )
 
-// maxKeyLength is the longest API key the protocol allows (services.ValidAPIKey).
-const maxKeyLength = 4096
-
 // TTL bounds in days: at least a day, at most ten years.
 const (
 	minTTLDays = 1
@@ -130,7 +127,7 @@ func (c *checker) document(root *node) []services.Service {
 // worstBundle checks that a person connected to every service, each with the longest key the
 // protocol allows, can be delivered to: the root helper reads a bounded bundle.
 func (c *checker) worstBundle(list []services.Service, skills map[string]string) {
-	longest := strings.Repeat("k", maxKeyLength)
+	longest := strings.Repeat("k", services.MaxAPIKeyLength)
 	// The longest expiry RFC 3339 allows: nanoseconds and an offset.
 	expiry := time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("", -(23*3600+59*60)))
 	b := delivery.Bundle{Env: []delivery.EnvEntry{}, Skills: []delivery.Skill{}}
