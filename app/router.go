@@ -30,7 +30,8 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 	h := rc.handlers
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(handlers.Recovery(rc.log), handlers.AccessLog(rc.log), handlers.SecurityHeaders)
+	// Every body is bounded before any handler, or the session, sees it.
+	r.Use(handlers.Recovery(rc.log), handlers.AccessLog(rc.log), handlers.SecurityHeaders, h.LimitBody)
 
 	r.StaticFS("/static", http.FS(static.FS))
 	r.GET("/healthz", h.Healthz)

@@ -39,12 +39,15 @@ var (
 	// "Bearer " is a reference, not a key, and is excluded by the character class.
 	liveKeyRE = regexp.MustCompile(`\b(?:po|inv|crm|pk|sk)_live_[A-Za-z0-9_-]{8,}`)
 	bearerRE  = regexp.MustCompile(`Bearer\s+([A-Za-z0-9_\-.+/=]{32,})`)
+	// loopbackRE finds a hard-coded loopback address: on the analyst's laptop it is the laptop
+	// itself, not the service. The word localhost counts only as a host (//localhost or
+	// localhost:PORT), so prose may still mention it.
+	loopbackRE = regexp.MustCompile(`(?i)//localhost\b(?::\d+)?|\blocalhost:\d+|\b127\.\d{1,3}\.\d{1,3}\.\d{1,3}\b(?::\d+)?|\b0\.0\.0\.0\b(?::\d+)?|\[(?:0{0,4}:){2,7}0{0,3}1\](?::\d+)?`)
 )
 
 // lintSkill returns the problems of a skill file used by service id with env var env,
 // located in contents and named file.
 func lintSkill(file, contents, id, env string) []Problem {
-	data := []byte(contents)
 	var found []finding
 	add := func(offset int, format string, args ...any) {
 		found = append(found, finding{offset: offset, message: fmt.Sprintf(format, args...)})
@@ -91,6 +94,14 @@ func lintSkill(file, contents, id, env string) []Problem {
 		for _, m := range liveKeyRE.FindAllStringIndex(text, -1) {
 			add(offset+m[0], "contains a key-like literal; load the key from the environment as %s instead", env)
 		}
+		for _, m := range loopbackRE.FindAllStringIndex(text, -1) {
+			start := m[0]
+			if strings.HasPrefix(text[start:], "//") {
+				start += len("//")
+			}
+			add(offset+start, "hard-codes the loopback address %q; write %s where the service's address belongs and give the service an api_base_url",
+				text[start:m[1]], APIBaseURLPlaceholder)
+		}
 		for _, m := range bearerRE.FindAllStringSubmatchIndex(text, -1) {
 			add(offset+m[2], "contains a key-like literal after \"Bearer \"; use the %s variable instead", env)
 		}
@@ -106,6 +117,12 @@ func lintSkill(file, contents, id, env string) []Problem {
 		}
 	}
 
+	return locate(file, contents, found)
+}
+
+// locate turns findings in a skill file into problems with a line and column, in file order.
+func locate(file, contents string, found []finding) []Problem {
+	data := []byte(contents)
 	slices.SortStableFunc(found, func(a, b finding) int { return a.offset - b.offset })
 	problems := make([]Problem, len(found))
 	for i, f := range found {
