@@ -161,43 +161,66 @@ func (c *checker) fields(obj *node, path string, known []string) map[string]*nod
 
 // entry checks one service entry; the result is only used when no problem was found.
 func (c *checker) entry(i int, n *node) services.Service {
-	path := fmt.Sprintf("services[%d]", i)
+	e := entryChecker{c: c, i: i, path: fmt.Sprintf("services[%d]", i)}
 	svc := services.Service{Enabled: true}
 	if n.kind != kindObject {
-		c.addf(n.offset, "%s: must be an object, not %s", path, n.kind.phrase())
+		c.addf(n.offset, "%s: must be an object, not %s", e.path, n.kind.phrase())
 		return svc
 	}
-	fields := c.fields(n, path, entryFields)
+	e.fields = c.fields(n, e.path, entryFields)
 	for _, name := range requiredEntryFields {
-		if _, ok := fields[name]; !ok {
-			c.addf(n.offset, "%s.%s: required field is missing", path, name)
+		if _, ok := e.fields[name]; !ok {
+			c.addf(n.offset, "%s.%s: required field is missing", e.path, name)
 		}
 	}
-	str := func(name string) (string, *node, bool) {
-		v, ok := fields[name]
-		if !ok {
-			return "", nil, false
-		}
-		if v.kind != kindString {
-			c.addf(v.offset, "%s.%s: must be a string, not %s", path, name, v.kind.phrase())
-			return "", nil, false
-		}
-		return v.str, v, true
-	}
+	e.describe(&svc)
+	e.endpoints(&svc)
+	e.delivered(&svc)
+	e.switches(&svc)
+	return svc
+}
 
-	if id, v, ok := str("id"); ok {
-		svc.ID = id
-		c.unique(v, path+".id", id, services.ValidServiceID(id), serviceIDPattern, c.idOwner, i)
+// entryChecker checks the fields of one service entry, services[i] at path.
+type entryChecker struct {
+	c      *checker
+	i      int
+	path   string
+	fields map[string]*node
+}
+
+// str returns the string field name, reporting one that is not a string; ok is false when
+// the field is absent or not a string.
+func (e entryChecker) str(name string) (string, *node, bool) {
+	v, ok := e.fields[name]
+	if !ok {
+		return "", nil, false
 	}
-	if name, v, ok := str("name"); ok {
+	if v.kind != kindString {
+		e.c.addf(v.offset, "%s.%s: must be a string, not %s", e.path, name, v.kind.phrase())
+		return "", nil, false
+	}
+	return v.str, v, true
+}
+
+// describe checks what identifies the service to people: id, name and description.
+func (e entryChecker) describe(svc *services.Service) {
+	if id, v, ok := e.str("id"); ok {
+		svc.ID = id
+		e.c.unique(v, e.path+".id", id, services.ValidServiceID(id), serviceIDPattern, e.c.idOwner, e.i)
+	}
+	if name, v, ok := e.str("name"); ok {
 		svc.Name = name
 		if strings.TrimSpace(name) == "" {
-			c.addf(v.offset, "%s.name: must not be blank", path)
+			e.c.addf(v.offset, "%s.name: must not be blank", e.path)
 		}
 	}
-	if desc, _, ok := str("description"); ok {
+	if desc, _, ok := e.str("description"); ok {
 		svc.Description = desc
 	}
+}
+
+// endpoints checks the protocol's URLs.
+func (e entryChecker) endpoints(svc *services.Service) {
 	for _, u := range []struct {
 		name string
 		dst  *string
@@ -206,53 +229,64 @@ func (c *checker) entry(i int, n *node) services.Service {
 		{"token_revoke_url", &svc.TokenRevokeURL},
 		{"health_url", &svc.HealthURL},
 	} {
-		if raw, v, ok := str(u.name); ok {
+		if raw, v, ok := e.str(u.name); ok {
 			*u.dst = raw
 			if problem := urlProblem(raw); problem != "" {
-				c.addf(v.offset, "%s.%s: %s", path, u.name, problem)
+				e.c.addf(v.offset, "%s.%s: %s", e.path, u.name, problem)
 			}
 		}
 	}
-	envOK := false
-	baseURLOK := true
-	if raw, v, ok := str("api_base_url"); ok {
+}
+
+// delivered checks what reaches the person's account: the env var, the skill file and the
+// API base URL filled into the skill.
+func (e entryChecker) delivered(svc *services.Service) {
+	c := e.c
+	envOK, baseURLOK := false, true
+	if raw, v, ok := e.str("api_base_url"); ok {
 		svc.APIBaseURL = raw
 		if problem := baseURLProblem(raw); problem != "" {
-			c.addf(v.offset, "%s.api_base_url: %s", path, problem)
+			c.addf(v.offset, "%s.api_base_url: %s", e.path, problem)
 			baseURLOK = false
 		}
 	}
-	if env, v, ok := str("env_var_name"); ok {
+	if env, v, ok := e.str("env_var_name"); ok {
 		svc.EnvVarName = env
-		envOK = c.envName(v, path+".env_var_name", env, i)
+		envOK = c.envName(v, e.path+".env_var_name", env, e.i)
 	}
-	if skill, v, ok := str("skill_file"); ok {
-		svc.SkillFile = skill
-		if c.skill(v, path+".skill_file", skill) {
-			if baseURLOK {
-				c.fill(v, path, i, svc)
-			}
-			if c.opts.lint {
-				env := svc.EnvVarName
-				if !envOK {
-					env = "" // already reported; a second complaint in the skill would only confuse
-				}
-				c.skillProblems = append(c.skillProblems,
-					lintSkill(c.opts.skillPath(skill), c.skillFiles[skill].contents, svc.ID, env)...)
-			}
+	skill, v, ok := e.str("skill_file")
+	if !ok {
+		return
+	}
+	svc.SkillFile = skill
+	if !c.skill(v, e.path+".skill_file", skill) {
+		return
+	}
+	if baseURLOK {
+		c.fill(v, e.path, e.i, *svc)
+	}
+	if c.opts.lint {
+		env := svc.EnvVarName
+		if !envOK {
+			env = "" // already reported; a second complaint in the skill would only confuse
 		}
+		c.skillProblems = append(c.skillProblems,
+			lintSkill(c.opts.skillPath(skill), c.skillFiles[skill].contents, svc.ID, env)...)
 	}
-	if v, ok := fields["enabled"]; ok {
+}
+
+// switches checks enabled and ttl_days.
+func (e entryChecker) switches(svc *services.Service) {
+	if v, ok := e.fields["enabled"]; ok {
 		if v.kind == kindBool {
 			svc.Enabled = v.boolean
 		} else {
-			c.addf(v.offset, "%s.enabled: must be true or false, not %s", path, v.kind.phrase())
+			e.c.addf(v.offset, "%s.enabled: must be true or false, not %s", e.path, v.kind.phrase())
 		}
 	}
-	if v, ok := fields["ttl_days"]; ok {
-		svc.TTLDays = c.ttlDays(v, path+".ttl_days")
+	if v, ok := e.fields["ttl_days"]; ok {
+		svc.TTLDays = e.c.ttlDays(v, e.path+".ttl_days")
 	}
-	return svc
 }
 
 // envName checks an env var name: its pattern, the reserved names that change how programs
