@@ -153,8 +153,9 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	}
 	h := handlers.New(handlers.Config{
 		Connector: conn, Identity: ids, Log: log, Demo: true, DemoPeople: demoPeople, DemoHomes: homes, Admins: admins,
-		Registry: registryStatus,
-		Ready:    []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
+		DemoFaults: describeFaults(cfg.DemoFaults),
+		Registry:   registryStatus,
+		Ready:      []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
 	})
 	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, devLogin: true})
 	if err != nil {

@@ -21,6 +21,9 @@ type Connector interface {
 	Connect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 	Disconnect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 	Health(ctx context.Context) []connector.ServiceHealth
+	// CheckAccount tells the dashboard, before any Connect, that the person's server account
+	// already receives another person's keys (EConflict).
+	CheckAccount(ctx context.Context, user services.User) error
 	// Admin and the methods below serve the admin page.
 	Admin(ctx context.Context) connector.AdminOverview
 	DisconnectFor(ctx context.Context, email, serviceID string) error
@@ -60,6 +63,7 @@ type Config struct {
 	Demo       bool     // offers the dev sign-in
 	DemoPeople []string // one-click demo sign-ins
 	DemoHomes  string   // the demo's folder of home directories, shown on the dashboard
+	DemoFaults []string // the faults the demo injects on purpose (SC_DEMO_FAULTS), in words
 	Admins     []string // emails of admins
 	Ready      []Check  // readiness checks for /readyz
 	// Google signs people in (serve); AllowedDomains are the email domains it lets in.
@@ -81,6 +85,7 @@ type Handlers struct {
 	demo       bool
 	demoPeople []string
 	demoHomes  string
+	demoFaults []string
 	admins     map[string]bool
 	ready      []Check
 	google     Google
@@ -98,6 +103,7 @@ func New(cfg Config) *Handlers {
 		demo:       cfg.Demo,
 		demoPeople: cfg.DemoPeople,
 		demoHomes:  cfg.DemoHomes,
+		demoFaults: cfg.DemoFaults,
 		admins:     map[string]bool{},
 		ready:      cfg.Ready,
 		google:     cfg.Google,

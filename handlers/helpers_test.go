@@ -33,6 +33,7 @@ type fakeConnector struct {
 	DisconnectFunc func(user services.User, id string) (connector.ServiceState, error)
 	StateFunc      func(user services.User, id string) (connector.ServiceState, error)
 	HealthFunc     func() []connector.ServiceHealth
+	AccountFunc    func(user services.User) error // nil: every account is the person's own
 	calls          []string
 	adminFake      // the admin page's use cases, in admin_fake_test.go
 }
@@ -66,6 +67,13 @@ func (f *fakeConnector) Disconnect(_ context.Context, u services.User, id string
 func (f *fakeConnector) Health(context.Context) []connector.ServiceHealth {
 	f.record("health")
 	return f.HealthFunc()
+}
+
+func (f *fakeConnector) CheckAccount(_ context.Context, u services.User) error {
+	if f.AccountFunc == nil {
+		return nil
+	}
+	return f.AccountFunc(u)
 }
 
 // fakeIdentity maps emails at example.com to their local part.
@@ -117,6 +125,7 @@ func newPortal() *portal {
 	web.POST("/admin/offboard", h.RequirePage, h.AdminOffboard)
 	web.POST("/admin/revocations/retry", h.RequirePage, h.AdminRetryRevocation)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
+	web.GET("/connectors/:id/disconnect", h.RequirePage, h.ConfirmDisconnect)
 	web.POST("/connectors/:id/disconnect", h.RequireFragment, h.DisconnectCard)
 	api := web.Group("/api/service-connectors", h.RequireAPI)
 	api.GET("", h.ListAPI)
