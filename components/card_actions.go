@@ -20,8 +20,8 @@ const confirmVals = `{"` + ConfirmField + `":"` + ConfirmYes + `"}`
 
 // DisconnectConsequence says what Disconnect does, for the dialog and the confirmation page.
 func DisconnectConsequence(serviceName, envVarName string) string {
-	return "Your coding agent loses access to " + serviceName + ": the key " + envVarName +
-		" is revoked at the service and removed from your server account, and your next sync removes it from your laptop. You can connect again at any time."
+	return "Your coding agent loses access to " + serviceName + ": the portal removes the key " + envVarName +
+		" from your server account and revokes it at the service, and your next sync removes it from your laptop. You can connect again at any time."
 }
 
 // cardActions are the buttons a card offers, in order. After a failed action the button

@@ -125,7 +125,7 @@ var _ = Describe("Service cards", func() {
 			Expect(form.AttrOr("hx-post", "")).To(Equal("/connectors/purchase_orders/disconnect"))
 			Expect(form.AttrOr("hx-vals", "")).To(Equal(`{"confirm":"yes"}`))
 			Expect(form.AttrOr("hx-confirm", "")).To(Equal("Disconnect Purchase Orders?"))
-			Expect(form.AttrOr("data-confirm-body", "")).To(ContainSubstring("the key PO_API_KEY is revoked"))
+			Expect(form.AttrOr("data-confirm-body", "")).To(ContainSubstring("removes the key PO_API_KEY from your server account and revokes it"))
 			Expect(form.AttrOr("hx-target", "")).To(Equal("#card-purchase_orders"))
 			dialog := p.get("/").doc().Find(`dialog#confirm-dialog`)
 			Expect(dialog.Length()).To(Equal(1))
