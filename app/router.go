@@ -52,6 +52,7 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 	web.POST(components.AdminRetryPath, h.RequirePage, h.AdminRetryRevocation)
 	web.GET("/", h.RequirePage, h.Dashboard)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
+	web.GET("/connectors/:id/disconnect", h.RequirePage, h.ConfirmDisconnect)
 	web.POST("/connectors/:id/disconnect", h.RequireFragment, h.DisconnectCard)
 
 	api := web.Group("/api/service-connectors", h.RequireAPI)

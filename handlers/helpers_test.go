@@ -34,6 +34,7 @@ type fakeConnector struct {
 	DisconnectFunc func(user services.User, id string) (connector.ServiceState, error)
 	StateFunc      func(user services.User, id string) (connector.ServiceState, error)
 	HealthFunc     func() []connector.ServiceHealth
+	AccountFunc    func(user services.User) error // nil: every account is the person's own
 	// NoAccount lists the server accounts that do not exist; every other one does.
 	NoAccount []string
 	calls     []string
@@ -73,6 +74,13 @@ func (f *fakeConnector) Health(context.Context) []connector.ServiceHealth {
 
 func (f *fakeConnector) HasAccount(u services.User) bool {
 	return !slices.Contains(f.NoAccount, u.Username)
+}
+
+func (f *fakeConnector) CheckAccount(_ context.Context, u services.User) error {
+	if f.AccountFunc == nil {
+		return nil
+	}
+	return f.AccountFunc(u)
 }
 
 // fakeIdentity maps emails at example.com to their local part.
@@ -126,6 +134,7 @@ func newPortal() *portal {
 	web.POST("/admin/offboard", h.RequirePage, h.AdminOffboard)
 	web.POST("/admin/revocations/retry", h.RequirePage, h.AdminRetryRevocation)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
+	web.GET("/connectors/:id/disconnect", h.RequirePage, h.ConfirmDisconnect)
 	web.POST("/connectors/:id/disconnect", h.RequireFragment, h.DisconnectCard)
 	api := web.Group("/api/service-connectors", h.RequireAPI)
 	api.GET("", h.ListAPI)

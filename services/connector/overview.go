@@ -26,6 +26,9 @@ type ServiceState struct {
 	Status      Status
 	ConnectedAt time.Time // zero when not connected
 	ExpiresAt   time.Time // zero when not connected or the key does not expire
+	// TokenID is the service's id of the person's key (never the key): empty when not
+	// connected. The service shows the same id, so a person can match the two.
+	TokenID string
 	// DeliveryPending is set while the person's server account may not hold their recorded
 	// state: a delivery failed and the reconciler keeps retrying it.
 	DeliveryPending bool
@@ -80,6 +83,13 @@ func (c *Connector) State(_ context.Context, user services.User, serviceID strin
 	return c.stateOf(svc, strings.ToLower(user.Email)), nil
 }
 
+// CheckAccount says, before any Connect, whether the person's server account can receive
+// their keys: nil, or the same conflict Connect would answer when the account already
+// receives keys for another email. It reads and changes nothing else.
+func (c *Connector) CheckAccount(_ context.Context, user services.User) error {
+	return c.checkAccountOwner(user)
+}
+
 // stateOf is the person's state for one service as the store has it now.
 func (c *Connector) stateOf(svc services.Service, email string) ServiceState {
 	conn, ok := c.store.Get(email, svc.ID)
@@ -94,7 +104,7 @@ func (c *Connector) state(svc services.Service, conn services.Connection, connec
 	if !connected {
 		return st
 	}
-	st.ConnectedAt, st.ExpiresAt = conn.ConnectedAt, conn.ExpiresAt
+	st.ConnectedAt, st.ExpiresAt, st.TokenID = conn.ConnectedAt, conn.ExpiresAt, conn.TokenID
 	now := c.opts.Now()
 	switch {
 	case conn.Expired(now):
