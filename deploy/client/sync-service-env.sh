@@ -177,18 +177,134 @@ fi
 
 # ---- check the server file: comments and NAME=value lines only ------------------------
 
+# Names that change how programs start, load code, read their configuration or where they
+# connect. The same list is services.ReservedEnvPatterns in the portal, which refuses
+# them in the registry; a spec keeps the two equal. One pattern per line: an exact name,
+# PREFIX* or *_SUFFIX.
+reserved_env_patterns='
+# reserved-env-names:start
+PATH
+HOME
+SHELL
+ENV
+BASH_ENV
+IFS
+PS4
+PROMPT_COMMAND
+CDPATH
+GLOBIGNORE
+SHELLOPTS
+BASHOPTS
+ZDOTDIR
+LD_*
+DYLD_*
+GCONV_PATH
+MALLOC_*
+LOCPATH
+NLSPATH
+HOSTALIASES
+RESOLV_*
+PYTHON*
+NODE_OPTIONS
+NODE_PATH
+PERL5*
+PERLLIB
+RUBYOPT
+RUBYLIB
+JAVA_TOOL_OPTIONS
+JDK_JAVA_OPTIONS
+_JAVA_OPTIONS
+CLASSPATH
+*_PROXY
+SSL_CERT_FILE
+SSL_CERT_DIR
+REQUESTS_CA_BUNDLE
+CURL_CA_BUNDLE
+NODE_EXTRA_CA_CERTS
+DOCKER_HOST
+GIT_*
+SSH_*
+OPENSSL_CONF
+PIP_*
+NPM_CONFIG_*
+AWS_CONFIG_FILE
+KUBECONFIG
+DOCKER_CONFIG
+WGETRC
+CURL_HOME
+EDITOR
+VISUAL
+PAGER
+MANPAGER
+LESSOPEN
+BROWSER
+LANG
+LANGUAGE
+LC_*
+TZ
+TMPDIR
+XDG_*
+SC_*
+# reserved-env-names:end
+'
+
+# nul_line prints the line of the first NUL byte in a file, "?" if cmp does not say, and
+# nothing when the file holds none. awk cannot be trusted with NUL: the macOS awk drops the
+# rest of the line.
+nul_line() {
+	tr -d '\000' <"$1" >"$tmp/nonul" || die "cannot read $1; nothing changed"
+	cmp -s "$1" "$tmp/nonul" && return 0
+	at=$(cmp "$1" "$tmp/nonul" 2>&1 | sed -n 's/.*line \([0-9][0-9]*\).*/\1/p')
+	printf '%s' "${at:-?}"
+}
+
+at=$(nul_line "$server_env")
+if [ -n "$at" ]; then
+	die "~/.service_env from $where is damaged (a NUL byte on line $at); nothing changed"
+fi
+
 # The block is built from the server's lines; key names go to keys.list. A line that is
-# not a comment or a plain NAME=value stops the run, so a damaged file never reaches .env.
-problem=$(awk -v S="$START_MARK" -v E="$END_MARK" -v blk="$tmp/block" -v keys="$tmp/keys.list" '
-{
-	sub(/\r$/, "")
-	if ($0 ~ /^[ \t]*$/) next
-	if ($0 == S || $0 == E) { print "line " NR " of the server file is a block marker"; exit }
-	if ($0 ~ /^#/) { print > blk; next }
-	if ($0 !~ /^[A-Za-z_][A-Za-z0-9_]*=[A-Za-z0-9._~+\/:@=-]*$/) {
-		print "line " NR " of the server file is not a NAME=value line"; exit
+# not a comment or a NAME=value line the portal writes (the protocol's key charset and
+# length) stops the run, so a damaged or hostile file never reaches .env. Every byte must
+# be printable ASCII or a tab: python-dotenv takes a lone CR for a line break (in a comment
+# too) and cannot load a file that is not UTF-8.
+problem=$(SC_RESERVED=$reserved_env_patterns awk -v S="$START_MARK" -v E="$END_MARK" -v blk="$tmp/block" -v keys="$tmp/keys.list" '
+BEGIN {
+	n = split(ENVIRON["SC_RESERVED"], all, "\n")
+	for (i = 1; i <= n; i++) if (all[i] != "" && all[i] !~ /^#/) res[++nres] = all[i]
+}
+# reserved is the pattern a name matches, or "".
+function reserved(name,    i, p) {
+	for (i = 1; i <= nres; i++) {
+		p = res[i]
+		if (p ~ /^\*/) {
+			p = substr(p, 2)
+			if (length(name) >= length(p) && substr(name, length(name) - length(p) + 1) == p) return res[i]
+		} else if (p ~ /\*$/) {
+			p = substr(p, 1, length(p) - 1)
+			if (substr(name, 1, length(p)) == p) return res[i]
+		} else if (name == p) return res[i]
 	}
-	name = $0; sub(/=.*/, "", name)
+	return ""
+}
+{
+	at = "line " NR " of the server file"
+	# A marker is refused however it is dressed: the .env side reads a line as a
+	# marker after taking off a CR.
+	t = $0; gsub(/\r/, "", t); sub(/[ \t]+$/, "", t)
+	if (t == S || t == E) { print at " is a block marker"; exit }
+	if ($0 ~ /[^ -~\t]/) { print at " holds a carriage return or another byte that is not printable ASCII"; exit }
+	if ($0 ~ /^[ \t]*$/) next
+	if ($0 ~ /^#/) { print > blk; next }
+	if ($0 ~ /^[A-Za-z_][A-Za-z0-9_]*=/) {
+		name = $0; sub(/=.*/, "", name)
+		p = reserved(toupper(name))
+		if (p != "") { print at " sets " name ", which changes how programs run (reserved: " p ")"; exit }
+	}
+	value = $0; sub(/^[^=]*=/, "", value)
+	if ($0 !~ /^[A-Z][A-Z0-9_]*=[A-Za-z0-9._~+\/=:-]*$/ || length(value) < 8 || length(value) > 4096) {
+		print at " is not a comment or a NAME=value line with a key"; exit
+	}
 	if (name in seen) { print "key " name " appears twice in the server file"; exit }
 	seen[name] = 1
 	print > blk
