@@ -107,17 +107,19 @@ trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
 # remote runs a command on the server through sh, whatever the login shell is, never
-# prompting: a sync run from a script must fail rather than hang on a password.
+# prompting: a sync run from a script must fail rather than hang on a password. Its stdin
+# is /dev/null: inside a `while read` loop ssh would otherwise eat the rest of the list.
 remote() {
 	set -f
 	# shellcheck disable=SC2086 # SC_SSH_OPTS is split on purpose.
-	ssh ${SC_SSH_OPTS:-} -o BatchMode=yes -o ConnectTimeout=15 -- "$host" "sh -c '$1'"
+	ssh ${SC_SSH_OPTS:-} -o BatchMode=yes -o ConnectTimeout=15 -- "$host" "sh -c '$1'" </dev/null
 	rc=$?
 	set +f
 	return "$rc"
 }
 
-# ssh_reason is ssh's last complaint, so the analyst sees why the host was not reached.
+# ssh_reason is the last complaint of ssh (or of the command on the server), so the analyst
+# sees why the files could not be fetched.
 ssh_reason() {
 	reason=$(tail -n 1 "$tmp/ssh.err" | tr -d '\r')
 	printf '%s' "${reason:-ssh exit $1}"
@@ -130,6 +132,7 @@ server_skills=$tmp/skills
 mkdir "$server_skills" || die "cannot create a temporary directory"
 env_state=present
 where=${from_dir:-$host}
+kept="kept the old keys in $env_file and the skills as they were"
 
 valid_skill_name() {
 	case $1 in
@@ -142,38 +145,62 @@ valid_skill_name() {
 	return 0
 }
 
-if [ -n "$from_dir" ]; then
-	if [ ! -e "$from_dir/.service_env" ] && [ ! -L "$from_dir/.service_env" ]; then
-		env_state=absent
-		: >"$server_env"
-	elif ! cat "$from_dir/.service_env" >"$server_env" 2>/dev/null; then
-		die "cannot read $from_dir/.service_env; .env and skills left unchanged"
+# on_server runs a command in the server account's home: over ssh, or with --from-dir in
+# that directory. Both sources run the same commands, so a symlink or an odd file is
+# refused the same way whether the files come over ssh or from a mounted directory.
+on_server() {
+	if [ -n "$from_dir" ]; then
+		(cd "$from_dir" && exec sh -c "$1") </dev/null
+	else
+		remote "$1"
 	fi
-	if [ -d "$from_dir/.claude_rules" ]; then
-		for f in "$from_dir"/.claude_rules/sc_*.md; do
-			[ -f "$f" ] || continue
-			name=${f##*/}
-			valid_skill_name "$name" || continue
-			cat "$f" >"$server_skills/$name" 2>/dev/null ||
-				die "cannot read $f; .env and skills left unchanged"
-		done
+}
+
+# server_path names a file of the server account's for messages.
+server_path() {
+	if [ -n "$from_dir" ]; then
+		printf '%s/%s' "$from_dir" "$1"
+	else
+		printf '%s:~/%s' "$host" "$1"
 	fi
-else
-	remote 'if [ -e .service_env ]; then exec cat .service_env; else exit 44; fi' >"$server_env" 2>"$tmp/ssh.err"
+}
+
+# Copy regular files only: a symlink could point at anything on the machine that reads it
+# (with --from-dir, at the analyst's own ~/.ssh), a FIFO would block the read forever.
+# Exit 45: a symlink; 46: not a regular file (or, for the directory, not one we can list).
+on_server 'if [ -L .service_env ]; then exit 45; elif [ ! -e .service_env ]; then exit 44; elif [ ! -f .service_env ]; then exit 46; else exec cat .service_env; fi' >"$server_env" 2>"$tmp/ssh.err"
+rc=$?
+case $rc in
+0) ;;
+44) env_state=absent ;;
+45) die "$(server_path .service_env) is a symlink, which is refused; $kept" ;;
+46) die "$(server_path .service_env) is not a regular file; $kept" ;;
+*) die "could not fetch $(server_path .service_env) ($(ssh_reason "$rc")); $kept" ;;
+esac
+
+on_server 'if [ -L .claude_rules ]; then exit 45; elif [ ! -e .claude_rules ]; then exit 0; elif [ ! -d .claude_rules ] || [ ! -r .claude_rules ] || [ ! -x .claude_rules ]; then exit 46; fi; cd .claude_rules || exit 46; for f in sc_*.md; do if [ -L "$f" ]; then printf "L %s\n" "$f"; elif [ -f "$f" ]; then printf "F %s\n" "$f"; elif [ -e "$f" ]; then printf "O %s\n" "$f"; fi; done' >"$tmp/skills.list" 2>"$tmp/ssh.err"
+rc=$?
+case $rc in
+0) ;;
+45) die "$(server_path .claude_rules) is a symlink, which is refused; $kept" ;;
+46) die "cannot list $(server_path .claude_rules); $kept" ;;
+*) die "could not list $(server_path .claude_rules) ($(ssh_reason "$rc")); $kept" ;;
+esac
+while IFS=' ' read -r kind name; do
+	valid_skill_name "$name" || continue
+	case $kind in
+	F) ;;
+	L) die "$(server_path ".claude_rules/$name") is a symlink, which is refused; $kept" ;;
+	*) die "$(server_path ".claude_rules/$name") is not a regular file; $kept" ;;
+	esac
+	on_server "if [ -L .claude_rules/$name ] || [ ! -f .claude_rules/$name ]; then exit 45; fi; exec cat .claude_rules/$name" >"$server_skills/$name" 2>"$tmp/ssh.err"
 	rc=$?
-	if [ "$rc" -eq 44 ]; then
-		env_state=absent
-	elif [ "$rc" -ne 0 ]; then
-		die "could not fetch ~/.service_env from $host ($(ssh_reason "$rc")); kept the old keys in $env_file and the skills as they were"
-	fi
-	remote 'cd .claude_rules 2>/dev/null || exit 0; for f in sc_*.md; do if [ -f "$f" ]; then printf "%s\n" "$f"; fi; done' >"$tmp/skills.list" 2>"$tmp/ssh.err" ||
-		die "could not list ~/.claude_rules on $host; kept the old keys in $env_file and the skills as they were"
-	while IFS= read -r name; do
-		valid_skill_name "$name" || continue
-		remote "exec cat .claude_rules/$name" >"$server_skills/$name" 2>"$tmp/ssh.err" ||
-			die "could not fetch ~/.claude_rules/$name from $host; kept the old keys in $env_file and the skills as they were"
-	done <"$tmp/skills.list"
-fi
+	case $rc in
+	0) ;;
+	45) die "$(server_path ".claude_rules/$name") is no longer a regular file; $kept" ;;
+	*) die "could not fetch $(server_path ".claude_rules/$name") ($(ssh_reason "$rc")); $kept" ;;
+	esac
+done <"$tmp/skills.list"
 
 # ---- check the server file: comments and NAME=value lines only ------------------------
 
