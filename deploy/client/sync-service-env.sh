@@ -480,9 +480,16 @@ BEGIN { nowsec = epoch(now) }
 
 : >"$tmp/skills.add"
 : >"$tmp/skills.del"
+if [ -e "$rules_dir" ] && [ ! -d "$rules_dir" ]; then
+	die "$rules_dir is not a directory; nothing changed"
+fi
 for f in "$server_skills"/sc_*.md; do
 	[ -f "$f" ] || continue
 	name=${f##*/}
+	# Renaming onto a directory (or a link to one) would drop the skill inside it.
+	if [ -d "$rules_dir/$name" ]; then
+		die "$rules_dir/$name is a directory, where the skill $name goes; move it away and sync again, nothing changed"
+	fi
 	if [ ! -f "$rules_dir/$name" ] || [ -L "$rules_dir/$name" ] || ! cmp -s "$f" "$rules_dir/$name"; then
 		printf '%s\n' "$name" >>"$tmp/skills.add"
 	fi
