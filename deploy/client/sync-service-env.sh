@@ -352,6 +352,10 @@ if [ -e "$env_file" ] || [ -L "$env_file" ]; then
 	[ -r "$env_file" ] || die "cannot read $env_file; nothing changed"
 	env_exists=1
 	cp "$env_file" "$tmp/env.old" || die "cannot read $env_file; nothing changed"
+	at=$(nul_line "$tmp/env.old")
+	if [ -n "$at" ]; then
+		die "$env_file holds a NUL byte on line $at, which awk cannot carry over intact; remove it by hand, nothing changed"
+	fi
 else
 	: >"$tmp/env.old"
 fi
