@@ -63,6 +63,13 @@ var _ = Describe("Keeping the keys out of the project with --keys-file", func() 
 				Expect(parseJSON(readFile(settings))).To(Equal(parseJSON(`{"permissions":{"deny":["Read(./.env)","Read(/` + keys + `)"]}}`)))
 			})
 
+			It("lets sc-run give a command the keys, masked in its output", func() {
+				Expect(r.run(project, "--from-dir", server, "--keys-file", keys).code).To(Equal(0))
+				res := r.runScript(scRunPath(), project, nil, "--", "sh", "-c", `echo "$PO_API_KEY $CRM_API_KEY"; test "$PO_API_KEY" = pk_live_abc123 && echo same`)
+				Expect(res.code).To(Equal(0), res.stderr)
+				Expect(res.stdout).To(Equal("<PO_API_KEY> <CRM_API_KEY>\nsame\n"))
+			})
+
 			It("changes nothing when run a second time, and follows the server's changes after", func() {
 				Expect(r.run(project, "--from-dir", server, "--keys-file", keys).code).To(Equal(0))
 				before := takeSnapshot(project)

@@ -41,7 +41,7 @@ func scriptReservedPatterns(script string) []string {
 var patternShape = regexp.MustCompile(`^(\*_[A-Z0-9_]+|[A-Z_][A-Z0-9_]*\*?)$`)
 
 var _ = Describe("The list of reserved variable names", func() {
-	for _, script := range []string{"sync-service-env.sh"} {
+	for _, script := range []string{"sync-service-env.sh", "sc-run"} {
 		It("is the same in "+script+" as in services.ReservedEnvPatterns", func() {
 			patterns := scriptReservedPatterns(script)
 			for _, p := range patterns {

@@ -66,6 +66,16 @@ func newRunner(shell, awk string) runner {
 // its spec instead of the suite.
 const runTimeout = 30 * time.Second
 
+// boundedCommand is a command in its own process group that ctx ends by killing the whole
+// group: a hung run leaves children (cat on a FIFO, ssh) behind otherwise.
+func boundedCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	return cmd
+}
+
 func (r runner) run(dir string, args ...string) result {
 	GinkgoHelper()
 	return r.runScript(scriptPath(), dir, nil, args...)
@@ -76,14 +86,10 @@ func (r runner) runScript(script, dir string, stdin []byte, args ...string) resu
 	GinkgoHelper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, r.shell, append([]string{script}, args...)...)
+	cmd := boundedCommand(ctx, r.shell, append([]string{script}, args...)...)
 	if r.openUmask {
-		cmd = exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", `umask 000; exec "$@"`, "sh", r.shell, script}, args...)...)
+		cmd = boundedCommand(ctx, "/bin/sh", append([]string{"-c", `umask 000; exec "$@"`, "sh", r.shell, script}, args...)...)
 	}
-	// A hung run leaves children (cat on a FIFO, ssh) behind: kill its whole process group.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = time.Second
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + r.path, "HOME=" + dir, "TMPDIR=" + GinkgoT().TempDir(), "SC_NOW=2026-01-01T00:00:00Z"}, r.env...)
 	if stdin != nil {
