@@ -26,7 +26,7 @@ var _ = Describe("The command line", func() {
 	It("prints its usage with --help", func() {
 		res := r.run(project, "--help")
 		Expect(res.code).To(Equal(0))
-		for _, opt := range []string{"--host", "--env", "--rules", "--from-dir", "--dry-run", "--quiet", "SC_SSH_OPTS"} {
+		for _, opt := range []string{"--host", "--env", "--rules", "--from-dir", "--keys-file", "--no-agent-settings", "--dry-run", "--quiet", "SC_SSH_OPTS", "SC_PYTHON"} {
 			Expect(res.stdout).To(ContainSubstring(opt))
 		}
 	})

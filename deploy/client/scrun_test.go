@@ -3,10 +3,13 @@ package client_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -171,6 +174,35 @@ sys.stderr.write(k[:3]); sys.stderr.flush(); time.sleep(0.3); sys.stderr.write(k
 					writeFile(filepath.Join(project, "go"), "", 0o600)
 					Eventually(outLines).WithTimeout(5 * time.Second).Should(Receive(Equal("second")))
 					Expect(cmd.Wait()).To(Succeed())
+				})
+
+				It("lets Ctrl-C reach the command and still masks what it prints as it stops", func() {
+					ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+					defer cancel()
+					cmd := boundedCommand(ctx, r.shell, append([]string{scRunPath(), "--"}, python(`import os, sys, time
+try:
+    print("started", flush=True); time.sleep(20)
+except KeyboardInterrupt:
+    print("stopping with", os.environ["PO_API_KEY"], flush=True)
+    sys.stderr.write("bye " + os.environ["PO_API_KEY"] + "\n")
+    sys.exit(7)`)...)...)
+					cmd.Dir = project
+					cmd.Env = []string{"PATH=" + r.path, "HOME=" + project}
+					stdout, err := cmd.StdoutPipe()
+					Expect(err).NotTo(HaveOccurred())
+					var errOut strings.Builder
+					cmd.Stderr = &errOut
+					Expect(cmd.Start()).To(Succeed())
+					outLines := lines(stdout)
+					Eventually(outLines).WithTimeout(5 * time.Second).Should(Receive(Equal("started")))
+					// The terminal sends SIGINT to the whole foreground process group.
+					Expect(syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)).To(Succeed())
+					Eventually(outLines).WithTimeout(5 * time.Second).Should(Receive(Equal("stopping with <PO_API_KEY>")))
+					err = cmd.Wait()
+					var exitErr *exec.ExitError
+					Expect(errors.As(err, &exitErr)).To(BeTrue(), "%v", err)
+					Expect(exitErr.ExitCode()).To(Equal(7))
+					Expect(errOut.String()).To(Equal("bye <PO_API_KEY>\n"))
 				})
 
 				It("finds the .env of the project from a subdirectory", func() {
