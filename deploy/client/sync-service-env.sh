@@ -762,6 +762,12 @@ if [ "$env_exists" -eq 0 ] && [ "$nkeys" -eq 0 ]; then
 	env_changes=0
 fi
 
+if [ "$env_changes" -eq 1 ]; then
+	[ -d "$env_dir" ] || die "directory $env_dir does not exist; nothing changed"
+	# Renaming over a symlink would replace the link, not the file it points to.
+	[ ! -L "$env_file" ] || die "$env_file is a symlink; point --env at the real file, nothing changed"
+fi
+
 if [ "$env_state" = absent ]; then
 	say "no ~/.service_env on $where: you have no connected services yet"
 fi
@@ -823,9 +829,6 @@ if [ -n "$keys_path" ] && [ -f "$keys_path" ] && [ ! -L "$keys_path" ]; then
 fi
 
 if [ "$env_changes" -eq 1 ]; then
-	[ -d "$env_dir" ] || die "directory $env_dir does not exist; nothing changed"
-	# Renaming over a symlink would replace the link, not the file it points to.
-	[ ! -L "$env_file" ] || die "$env_file is a symlink; point --env at the real file, nothing changed"
 	install_file "$tmp/env.new" "$env_file" 600 || die "cannot replace $env_file; nothing changed"
 fi
 say_env "wrote" "removed" "pointed"
