@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -148,6 +149,19 @@ var _ = Describe("Refusing what a hostile server sends", func() {
 			)
 		})
 	}
+
+	It("prints no control character of the server's when a transfer fails", func() {
+		h := newHostileProject("/usr/bin/dash", "gawk")
+		fake := filepath.Join(GinkgoT().TempDir(), "ssh")
+		writeFile(fake, "#!/bin/sh\nprintf 'cat: .service_env: \\033]0;owned\\007\\033[2Jgone\\r\\n' >&2\nexit 1\n", 0o755)
+		h.r.path = filepath.Dir(fake) + string(os.PathListSeparator) + h.r.path
+		before := takeSnapshot(h.project)
+		res := h.r.run(h.project)
+		Expect(res.code).NotTo(Equal(0))
+		Expect(res.stderr).To(ContainSubstring("cat: .service_env: ]0;owned[2Jgone"))
+		Expect(res.stderr).NotTo(MatchRegexp("[\\x00-\\x09\\x0b-\\x1f\\x7f]"))
+		before.expectUnchanged(h.project)
+	})
 
 	It("refuses an example of every pattern on the script's list", func() {
 		h := newHostileProject("/usr/bin/dash", "original-awk")

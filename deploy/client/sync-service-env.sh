@@ -189,9 +189,10 @@ remote() {
 }
 
 # ssh_reason is the last complaint of ssh (or of the command on the server), so the analyst
-# sees why the files could not be fetched.
+# sees why the files could not be fetched: printable ASCII only, since the server may put
+# terminal escape sequences in it, and at most 300 characters.
 ssh_reason() {
-	reason=$(tail -n 1 "$tmp/ssh.err" | tr -d '\r')
+	reason=$(tail -n 1 "$tmp/ssh.err" | tr -cd ' -~' | cut -c 1-300)
 	printf '%s' "${reason:-ssh exit $1}"
 }
 
