@@ -227,6 +227,21 @@ on_server() {
 	fi
 }
 
+# fetch runs a command on the server and keeps what it prints in $1, at most MAX_FETCH
+# bytes (the portal delivers at most 1 MiB in all): a server that sends more gets rc 47,
+# and the pipe closing stops it. The command's own status is left in rc.
+MAX_FETCH=1048576
+fetch() {
+	{
+		on_server "$2" 2>"$tmp/ssh.err"
+		echo "$?" >"$tmp/rc"
+	} | head -c "$((MAX_FETCH + 1))" >"$1"
+	rc=$(cat "$tmp/rc")
+	if [ "$(wc -c <"$1" | tr -d ' ')" -gt "$MAX_FETCH" ]; then
+		rc=47
+	fi
+}
+
 # server_path names a file of the server account's for messages.
 server_path() {
 	if [ -n "$from_dir" ]; then
@@ -239,22 +254,22 @@ server_path() {
 # Copy regular files only: a symlink could point at anything on the machine that reads it
 # (with --from-dir, at the analyst's own ~/.ssh), a FIFO would block the read forever.
 # Exit 45: a symlink; 46: not a regular file (or, for the directory, not one we can list).
-on_server 'if [ -L .service_env ]; then exit 45; elif [ ! -e .service_env ]; then exit 44; elif [ ! -f .service_env ]; then exit 46; else exec cat .service_env; fi' >"$server_env" 2>"$tmp/ssh.err"
-rc=$?
+fetch "$server_env" 'if [ -L .service_env ]; then exit 45; elif [ ! -e .service_env ]; then exit 44; elif [ ! -f .service_env ]; then exit 46; else exec cat .service_env; fi'
 case $rc in
 0) ;;
 44) env_state=absent ;;
 45) die "$(server_path .service_env) is a symlink, which is refused; $kept" ;;
 46) die "$(server_path .service_env) is not a regular file; $kept" ;;
+47) die "$(server_path .service_env) is larger than $MAX_FETCH bytes; $kept" ;;
 *) die "could not fetch $(server_path .service_env) ($(ssh_reason "$rc")); $kept" ;;
 esac
 
-on_server 'if [ -L .claude_rules ]; then exit 45; elif [ ! -e .claude_rules ]; then exit 0; elif [ ! -d .claude_rules ] || [ ! -r .claude_rules ] || [ ! -x .claude_rules ]; then exit 46; fi; cd .claude_rules || exit 46; for f in sc_*.md; do if [ -L "$f" ]; then printf "L %s\n" "$f"; elif [ -f "$f" ]; then printf "F %s\n" "$f"; elif [ -e "$f" ]; then printf "O %s\n" "$f"; fi; done' >"$tmp/skills.list" 2>"$tmp/ssh.err"
-rc=$?
+fetch "$tmp/skills.list" 'if [ -L .claude_rules ]; then exit 45; elif [ ! -e .claude_rules ]; then exit 0; elif [ ! -d .claude_rules ] || [ ! -r .claude_rules ] || [ ! -x .claude_rules ]; then exit 46; fi; cd .claude_rules || exit 46; for f in sc_*.md; do if [ -L "$f" ]; then printf "L %s\n" "$f"; elif [ -f "$f" ]; then printf "F %s\n" "$f"; elif [ -e "$f" ]; then printf "O %s\n" "$f"; fi; done'
 case $rc in
 0) ;;
 45) die "$(server_path .claude_rules) is a symlink, which is refused; $kept" ;;
 46) die "cannot list $(server_path .claude_rules); $kept" ;;
+47) die "the list of $(server_path .claude_rules) is larger than $MAX_FETCH bytes; $kept" ;;
 *) die "could not list $(server_path .claude_rules) ($(ssh_reason "$rc")); $kept" ;;
 esac
 while IFS=' ' read -r kind name; do
@@ -264,11 +279,11 @@ while IFS=' ' read -r kind name; do
 	L) die "$(server_path ".claude_rules/$name") is a symlink, which is refused; $kept" ;;
 	*) die "$(server_path ".claude_rules/$name") is not a regular file; $kept" ;;
 	esac
-	on_server "if [ -L .claude_rules/$name ] || [ ! -f .claude_rules/$name ]; then exit 45; fi; exec cat .claude_rules/$name" >"$server_skills/$name" 2>"$tmp/ssh.err"
-	rc=$?
+	fetch "$server_skills/$name" "if [ -L .claude_rules/$name ] || [ ! -f .claude_rules/$name ]; then exit 45; fi; exec cat .claude_rules/$name"
 	case $rc in
 	0) ;;
 	45) die "$(server_path ".claude_rules/$name") is no longer a regular file; $kept" ;;
+	47) die "$(server_path ".claude_rules/$name") is larger than $MAX_FETCH bytes; $kept" ;;
 	*) die "could not fetch $(server_path ".claude_rules/$name") ($(ssh_reason "$rc")); $kept" ;;
 	esac
 done <"$tmp/skills.list"

@@ -3,6 +3,7 @@ package client_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -75,6 +76,12 @@ func brokenTransferCases(src source, shell, awk string) {
 		Entry("a skill that is a FIFO", func(home, _ string) {
 			Expect(syscall.Mkfifo(filepath.Join(home, ".claude_rules", "sc_fifo.md"), 0o600)).To(Succeed())
 		}, "sc_fifo.md"),
+		Entry("~/.service_env larger than the portal ever writes", func(home, _ string) {
+			writeFile(filepath.Join(home, ".service_env"), serverHeader+strings.Repeat("# padding padding padding padding\n", 40000)+"PO_API_KEY=pk_live_abc123\n", 0o600)
+		}, ".service_env is larger than"),
+		Entry("a skill larger than the portal ever writes", func(home, _ string) {
+			writeFile(filepath.Join(home, ".claude_rules", "sc_big.md"), strings.Repeat("x", 3<<20), 0o600)
+		}, "sc_big.md is larger than"),
 		Entry("~/.service_env that is a FIFO", func(home, _ string) {
 			Expect(os.Remove(filepath.Join(home, ".service_env"))).To(Succeed())
 			Expect(syscall.Mkfifo(filepath.Join(home, ".service_env"), 0o600)).To(Succeed())
