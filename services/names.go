@@ -115,6 +115,7 @@ var reservedEnvNames = []reservedEnvName{
 	{"CURL_CA_BUNDLE", "it changes which certificate authorities curl and Python's requests trust"},
 	{"NODE_EXTRA_CA_CERTS", "it adds certificate authorities Node.js trusts"},
 	{"NODE_TLS_REJECT_UNAUTHORIZED", "it can turn off Node.js's certificate checks"},
+	{"DOCKER_HOST", "it changes which Docker daemon docker talks to"},
 	{"SSLKEYLOGFILE", "TLS libraries write the keys of every connection into the file it names"},
 	{"CURL_HOME", "curl reads its options, such as a proxy, from the directory it names"},
 	{"WGETRC", "wget reads its options, such as a proxy, from the file it names"},
@@ -127,6 +128,9 @@ var reservedEnvNames = []reservedEnvName{
 	{"PIP_*", "it changes where pip installs packages from"},
 	{"UV_*", "it changes where uv installs packages from"},
 	{"NPM_CONFIG_*", "it changes where npm installs packages from"},
+	{"AWS_CONFIG_FILE", "the AWS tools read their settings, which can run commands, from the file it names"},
+	{"KUBECONFIG", "kubectl reads its clusters, and commands to run for credentials, from the file it names"},
+	{"DOCKER_CONFIG", "docker reads its settings, which can run credential helpers, from the directory it names"},
 	{"OPENAI_BASE_URL", "it changes where OpenAI clients send prompts and keys"},
 	{"ANTHROPIC_BASE_URL", "it changes where Anthropic clients, Claude Code among them, send prompts and keys"},
 	// Files, time and text.
