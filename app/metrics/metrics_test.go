@@ -7,12 +7,14 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
 	"github.com/service-connector/service-connector/app/metrics"
 	"github.com/service-connector/service-connector/app/metrics/metricstest"
@@ -176,6 +178,23 @@ var _ = Describe("Metrics", func() {
 		Expect(s.Sum("service_connector_store_commit_duration_seconds")).To(Equal(2.0))
 		h := s.Families["service_connector_store_commit_duration_seconds"].GetMetric()[0].GetHistogram()
 		Expect(h.GetSampleSum()).To(BeNumerically("~", 2.003, 1e-9))
+	})
+
+	It("follow Prometheus' naming conventions, as promtool check metrics lints them", func() {
+		m.KnowServices([]string{"crm"})
+		m.ObserveCommit(time.Millisecond)
+		stats.set(func(f *fakeStats) {
+			f.keys = []store.LiveKeys{{ServiceID: "crm", Live: 1, Expiring: []int{0, 0, 0, 0, 0, 0, 1}}}
+		})
+		s := scrape()
+		problems, err := promlint.New(strings.NewReader(s.Text)).Lint()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(problems).To(BeEmpty())
+		for name := range s.Families {
+			if !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") {
+				Expect(name).To(HavePrefix("service_connector_"))
+			}
+		}
 	})
 
 	It("includes the Go runtime's and the process's own metrics", func() {
