@@ -9,7 +9,9 @@ import (
 	"os/user"
 	"path/filepath"
 	"sync"
+	"time"
 
+	"github.com/service-connector/service-connector/app/metrics"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/exchange"
@@ -32,13 +34,20 @@ type connectorSetup struct {
 	// accountExists says whether the server has an account; nil means every account exists,
 	// as in the demo, which creates its homes itself.
 	accountExists func(username string) bool
+	// metrics, when set, is told what the store and the connector do, and reads the state
+	// at each scrape; nil when SC_METRICS_ADDR is unset.
+	metrics *metrics.Metrics
 }
 
 // newConnector builds the connector over the store in dataDir, the identity mapping
 // (SC_USER_MAP_FILE first, then the email's local part) and the exchange client, with the
 // options cfg sets. It returns the identity mapping too, which sign-in uses.
 func newConnector(cfg Config, dataDir string, setup connectorSetup, log *slog.Logger) (*connector.Connector, *identity.Mapper, error) {
-	st, ids, err := openRecords(cfg.UserMapFile, dataDir, setup.allowedDomains)
+	var storeOpts []store.Option
+	if setup.metrics != nil {
+		storeOpts = append(storeOpts, store.ObserveCommits(setup.metrics.ObserveCommit))
+	}
+	st, ids, err := openRecords(cfg.UserMapFile, dataDir, setup.allowedDomains, storeOpts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -48,15 +57,26 @@ func newConnector(cfg Config, dataDir string, setup connectorSetup, log *slog.Lo
 	}
 	opts := cfg.connectorOptions(log)
 	opts.Accounts, opts.AccountExists = ids, setup.accountExists
+	if setup.metrics != nil {
+		opts.Observer = setup.metrics
+	}
 	conn := connector.New(setup.registry, st, exchange.New(&http.Client{}, cfg.ExchangeTimeout), setup.installer, secrets, opts)
+	if setup.metrics != nil {
+		var serviceIDs []string
+		for _, svc := range setup.registry.Services() {
+			serviceIDs = append(serviceIDs, svc.ID)
+		}
+		setup.metrics.KnowServices(serviceIDs)
+		setup.metrics.CollectState(st, conn, time.Now)
+	}
 	return conn, ids, nil
 }
 
 // openRecords opens the connection store in dataDir and the email-to-account mapping
 // (SC_USER_MAP_FILE first, then the lower-cased local part for allowedDomains; none means
 // any domain, which only the demo asks for).
-func openRecords(userMapFile, dataDir string, allowedDomains []string) (*store.Store, *identity.Mapper, error) {
-	st, err := store.Open(filepath.Join(dataDir, "connections.json"))
+func openRecords(userMapFile, dataDir string, allowedDomains []string, opts ...store.Option) (*store.Store, *identity.Mapper, error) {
+	st, err := store.Open(filepath.Join(dataDir, "connections.json"), opts...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/service-connector/service-connector/app/metrics"
 	"github.com/service-connector/service-connector/deploy"
 	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/handlers"
@@ -84,15 +85,20 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	if err != nil {
 		return err
 	}
+	m, metricsListeners, err := newMetrics(cfg.MetricsAddr, log)
+	if err != nil {
+		return err
+	}
+	defer closeListeners(metricsListeners)
 	homes := filepath.Join(dataDir, "homes")
 	conn, ids, err := newConnector(cfg, dataDir, connectorSetup{
-		registry: reg.current(), installer: demoInstaller(homes, cfg.DemoFaults), secrets: secrets,
+		registry: reg.current(), installer: demoInstaller(homes, cfg.DemoFaults), secrets: secrets, metrics: m,
 	}, log)
 	if err != nil {
 		return err
 	}
 	defer startBackground(ctx, conn, reg.live, cfg.RegistryReload, log)()
-	portal, admins, err := demoPortal(cfg, conn, ids, reg, dataDir, log)
+	portal, admins, err := demoPortal(cfg, conn, ids, reg, dataDir, m, log)
 	if err != nil {
 		return err
 	}
@@ -102,12 +108,13 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	}
 	defer ln.Close()
 
-	fmt.Fprintf(stdout, "Service Connector demo\n  portal:             http://%s/  (sign in as %s, or any email)\n  admin page:         http://%s/admin  (as %s)\n  reference services: http://%s/<service id>/\n  delivering into:    %s/<user>/\n",
-		ln.Addr(), demoPeople[0], ln.Addr(), strings.Join(admins, ", "), svcLn.Addr(), homes)
+	fmt.Fprintf(stdout, "Service Connector demo\n  portal:             http://%s/  (sign in as %s, or any email)\n  admin page:         http://%s/admin  (as %s)\n  reference services: http://%s/<service id>/\n%s  delivering into:    %s/<user>/\n",
+		ln.Addr(), demoPeople[0], ln.Addr(), strings.Join(admins, ", "), svcLn.Addr(), metricsLine(metricsListeners, "metrics:           "), homes)
 	log.Info("demo started", "portal", ln.Addr().String(), "services", svcLn.Addr().String(), "data_dir", dataDir)
-	err = serveAll(ctx,
-		listener{newServer(portal, log), ln},
-		listener{newServer(demoServicesHandler(refs, cfg.DemoFaults.Counts), log), svcLn})
+	err = serveAll(ctx, append([]listener{
+		{newServer(portal, log), ln},
+		{newServer(demoServicesHandler(refs, cfg.DemoFaults.Counts), log), svcLn},
+	}, metricsListeners...)...)
 	log.Info("demo stopped")
 	return err
 }
@@ -191,7 +198,7 @@ func newReferenceServices(cfg Config, reg *registry.Registry, dataDir string) ([
 
 // demoPortal is the demo's portal: the handlers with the dev sign-in, behind the router. It
 // returns the admins too: SC_ADMIN_EMAILS, or demoAdmin so a newcomer sees the admin page.
-func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, reg demoRegistries, dataDir string, log *slog.Logger) (http.Handler, []string, error) {
+func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, reg demoRegistries, dataDir string, m *metrics.Metrics, log *slog.Logger) (http.Handler, []string, error) {
 	sessionSecret := cfg.SessionSecret
 	if sessionSecret == "" {
 		sessionSecret = randomSecret()
@@ -210,7 +217,7 @@ func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, re
 		Registry: reg.status(cfg.RegistryFile),
 		Ready:    []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
 	})
-	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, devLogin: true})
+	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, devLogin: true, metrics: m})
 	return portal, admins, err
 }
 

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/service-connector/service-connector/services"
 )
@@ -29,6 +30,21 @@ type Store struct {
 	// queueMu guards queue: the changes waiting for the next commit.
 	queueMu sync.Mutex
 	queue   []*change
+
+	observeCommit func(time.Duration) // see ObserveCommits
+}
+
+// Option tunes a Store at Open.
+type Option func(*Store)
+
+// ObserveCommits has fn told how long each commit's durable write took (the temp file
+// written and flushed, renamed, the directory flushed), for the portal's metrics.
+func ObserveCommits(fn func(time.Duration)) Option {
+	return func(s *Store) {
+		if fn != nil {
+			s.observeCommit = fn
+		}
+	}
 }
 
 // key identifies a connection: one per person and service. The email is lower-cased.
@@ -40,8 +56,11 @@ type key struct {
 // Open loads the store kept at path. The file need not exist yet, but its directory must.
 // A file that does not parse, or that a newer version wrote, is an error and is left as it
 // is. A file readable or writable by others is tightened to mode 0600.
-func Open(path string) (*Store, error) {
-	s := &Store{path: path, recs: newRecords()}
+func Open(path string, opts ...Option) (*Store, error) {
+	s := &Store{path: path, recs: newRecords(), observeCommit: func(time.Duration) {}}
+	for _, o := range opts {
+		o(s)
+	}
 	unlock, err := lockFile(s.lockPath())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -228,7 +247,9 @@ func (s *Store) commit(batch []*change) {
 		finish(fmt.Errorf("update store %s: %w", s.path, err))
 		return
 	}
+	start := time.Now()
 	snap, err := writeAtomic(s.path, data)
+	s.observeCommit(time.Since(start))
 	if err != nil {
 		finish(fmt.Errorf("update store %s: %w", s.path, err))
 		return
