@@ -620,6 +620,9 @@ if [ -d "$rules_dir" ]; then
 	for f in "$rules_dir"/sc_*.md; do
 		[ -f "$f" ] || [ -L "$f" ] || continue
 		name=${f##*/}
+		# Only a name the portal could have written is ours to remove. Any other is the
+		# analyst's, and a newline in it would make the list below name another file.
+		valid_skill_name "$name" || continue
 		if [ ! -f "$server_skills/$name" ]; then
 			printf '%s\n' "$name" >>"$tmp/skills.del"
 		fi
