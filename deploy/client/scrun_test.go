@@ -262,6 +262,49 @@ except KeyboardInterrupt:
 			Entry("an unknown option", ptr(startMark+"\nPO_API_KEY=pk_live_abc123\n"+endMark+"\n"), []string{"--frobnicate"}, "unknown option"),
 		)
 
+		// bash keeps these names for itself: exported under one of them a key never reaches
+		// the command, and the masker, reading an empty or changed value, would loop forever
+		// (an empty value is found everywhere) or mask the wrong text.
+		DescribeTable("refuses a key under a name the shell keeps for itself, without hanging",
+			func(name string) {
+				for _, shell := range shells {
+					sr := newRunner(shell, "mawk")
+					writeFile(filepath.Join(project, ".env"), startMark+"\n"+name+"=pk_live_abc123\n"+endMark+"\n", 0o600)
+					res := sr.runScript(scRunPath(), project, nil, "--", "touch", "ran")
+					Expect(res.code).To(Equal(125), "%s: %s", shell, res.stderr)
+					Expect(res.stderr).To(ContainSubstring(name))
+					expectNoKey(res.stdout + res.stderr)
+					Expect(filepath.Join(project, "ran")).NotTo(BeAnExistingFile())
+				}
+			},
+			Entry(nil, "GROUPS"),
+			Entry(nil, "FUNCNAME"),
+			Entry(nil, "DIRSTACK"),
+			Entry(nil, "BASH_SOURCE"),
+			Entry(nil, "SECONDS"),
+			Entry(nil, "RANDOM"),
+			Entry(nil, "UID"),
+		)
+
+		It("refuses such a name by checking the environment, even one missing from its list", func() {
+			// A copy of sc-run whose list lacks GROUPS and BASH*, as a shell's new name would be.
+			script := filepath.Join(GinkgoT().TempDir(), "sc-run")
+			var kept []string
+			for _, line := range strings.Split(readFile(scRunPath()), "\n") {
+				if line != "GROUPS" && line != "BASH*" {
+					kept = append(kept, line)
+				}
+			}
+			writeFile(script, strings.Join(kept, "\n"), 0o755)
+			for _, name := range []string{"GROUPS", "BASH_SOURCE"} {
+				writeFile(filepath.Join(project, ".env"), startMark+"\n"+name+"=pk_live_abc123\n"+endMark+"\n", 0o600)
+				res := newRunner("/bin/bash", "gawk").runScript(script, project, nil, "--", "touch", "ran")
+				Expect(res.code).To(Equal(125), res.stderr)
+				Expect(res.stderr).To(ContainSubstring("keeps the name " + name + " for itself"))
+				Expect(filepath.Join(project, "ran")).NotTo(BeAnExistingFile())
+			}
+		})
+
 		It("prints its usage with --help", func() {
 			res := r.runScript(scRunPath(), project, nil, "--help")
 			Expect(res.code).To(Equal(0))
