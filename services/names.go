@@ -26,6 +26,18 @@ func ValidEnvName(name string) bool { return envNamePattern.MatchString(name) }
 // ValidSkillName reports whether name is a skill file name the portal manages (sc_*.md).
 func ValidSkillName(name string) bool { return skillNamePattern.MatchString(name) }
 
+// LowerASCII lower-cases the ASCII letters of s and nothing else. Emails compare by it:
+// Unicode's lower-casing turns the Kelvin sign into k and the dotted capital I into i, which
+// would make another person's address out of a look-alike.
+func LowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
 // The lengths of an API key the protocol allows.
 const (
 	MinAPIKeyLength = 8
