@@ -27,8 +27,12 @@ var (
 		"DOTS_KEY":    "........",
 		"META_KEY":    "a.b+c/d=e:f~g-h:x",
 		"BIG_API_KEY": bigKey,
+		// A key of 40 characters, as services hand out, for the parts of a key a command prints.
+		"LIVE_API_KEY": liveKey,
 	}
 )
+
+const liveKey = "sk_9fQ2vL7xR4mZ8bT1nW6cY3hJ5dK0pG2sA7eU"
 
 func scRunPath() string {
 	GinkgoHelper()
@@ -41,7 +45,7 @@ func scRunPath() string {
 func runKeysBlock() string {
 	var b strings.Builder
 	b.WriteString(startMark + "\n# purchase_orders expires 2027-11-22T12:00:00Z\n")
-	for _, name := range []string{"PO_API_KEY", "LONG_KEY", "DOTS_KEY", "META_KEY", "BIG_API_KEY"} {
+	for _, name := range []string{"PO_API_KEY", "LONG_KEY", "DOTS_KEY", "META_KEY", "BIG_API_KEY", "LIVE_API_KEY"} {
 		b.WriteString(name + "=" + runKeys[name] + "\n")
 	}
 	b.WriteString(endMark + "\n")
@@ -113,15 +117,38 @@ sys.stderr.write(k[:3]); sys.stderr.flush(); time.sleep(0.3); sys.stderr.write(k
 						Equal("<LONG_KEY> <PO_API_KEY>\n"), BeEmpty()),
 					Entry("a key twice amid text", []string{"sh", "-c", `echo "a${PO_API_KEY}b${PO_API_KEY}c"`},
 						Equal("a<PO_API_KEY>b<PO_API_KEY>c\n"), BeEmpty()),
+					// aXb+c/d=e:f~g-h:x would match META_KEY as a pattern; it is masked all the
+					// same from b on, as 15 characters of the key itself.
 					Entry("keys of pattern characters, and text they would match as patterns",
-						[]string{"sh", "-c", `printf '%s\n' "$DOTS_KEY" abcdefgh "$META_KEY" aXb+c/d=e:f~g-h:x a.bbc/d=e:f~g-h:x "x${DOTS_KEY}y"`},
-						Equal("<DOTS_KEY>\nabcdefgh\n<META_KEY>\naXb+c/d=e:f~g-h:x\na.bbc/d=e:f~g-h:x\nx<DOTS_KEY>y\n"), BeEmpty()),
+						[]string{"sh", "-c", `printf '%s\n' "$DOTS_KEY" abcdefgh "$META_KEY" aXb+c/d=e:f~g-h:x "x${DOTS_KEY}y"`},
+						Equal("<DOTS_KEY>\nabcdefgh\n<META_KEY>\naX<META_KEY>\nx<DOTS_KEY>y\n"), BeEmpty()),
 					Entry("a key of 4096 characters", []string{"sh", "-c", `echo "[$BIG_API_KEY]"`},
 						Equal("[<BIG_API_KEY>]\n"), BeEmpty()),
 					Entry("blank lines", []string{"printf", `\n\nx\n\n`}, Equal("\n\nx\n\n"), BeEmpty()),
 					Entry("no output", []string{"true"}, BeEmpty(), BeEmpty()),
 					Entry("a last line without a newline, which gets one", []string{"sh", "-c", `printf '%s' "$PO_API_KEY"`},
 						Equal("<PO_API_KEY>\n"), BeEmpty()),
+				)
+
+				// An agent shows a key is loaded by printing its start; a log cuts one short;
+				// fold or a narrow column splits it over lines.
+				DescribeTable("masks a part of a key the command prints",
+					func(code, stdout string) {
+						res := scRun("", python(`import os; k = os.environ["LIVE_API_KEY"]; `+code)...)
+						Expect(res.code).To(Equal(0), res.stderr)
+						Expect(res.stdout).To(Equal(stdout))
+						for n := 8; n <= len(liveKey); n++ {
+							Expect(res.stdout).NotTo(ContainSubstring(liveKey[:n]))
+							Expect(res.stdout).NotTo(ContainSubstring(liveKey[len(liveKey)-n:]))
+						}
+					},
+					Entry("its first 8 characters", `print("key loaded: " + k[:8] + "...")`, "key loaded: <LIVE_API_KEY>...\n"),
+					Entry("its first 20 characters", `print(k[:20])`, "<LIVE_API_KEY>\n"),
+					Entry("its last 8 characters", `print("ends in " + k[-8:])`, "ends in <LIVE_API_KEY>\n"),
+					Entry("15 characters from within", `print("[" + k[11:26] + "]")`, "[<LIVE_API_KEY>]\n"),
+					Entry("all of it, split over two lines", `print(k[:17]); print(k[17:])`, "<LIVE_API_KEY>\n<LIVE_API_KEY>\n"),
+					Entry("all of it, then its start again", `print(k + k[:10])`, "<LIVE_API_KEY><LIVE_API_KEY>\n"),
+					Entry("too little of it to matter: 4 characters at each end", `print(k[:4], k[-4:])`, "sk_9 A7eU\n"),
 				)
 
 				It("gives the command the keys themselves", func() {
