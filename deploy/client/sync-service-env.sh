@@ -965,14 +965,15 @@ fi
 
 # install_file puts the bytes of $1 at $2 with mode $3: written to a private mktemp file in
 # the same directory, then renamed into place, so a reader sees the old file or the new
-# one, never half of one. A failure leaves $2 as it was.
+# one, never half of one. The mode comes after the bytes, so a read-only file (444) can be
+# replaced too. A failure leaves $2 as it was.
 install_file() {
 	case $2 in
 	*/*) install_dir=${2%/*} ;;
 	*) install_dir=. ;;
 	esac
 	stray=$(mktemp "${install_dir:-/}/.sc-sync.XXXXXXXX") || return 1
-	chmod "$3" "$stray" && cat "$1" >"$stray" && mv -f "$stray" "$2" || return 1
+	cat "$1" >"$stray" && chmod "$3" "$stray" && mv -f "$stray" "$2" || return 1
 	stray=
 }
 
