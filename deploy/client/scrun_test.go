@@ -232,6 +232,32 @@ except KeyboardInterrupt:
 					Expect(errOut.String()).To(Equal("bye <PO_API_KEY>\n"))
 				})
 
+				It("hands the command no descriptor of its caller's beyond stdin, stdout and stderr", func() {
+					ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+					defer cancel()
+					cmd := boundedCommand(ctx, r.shell, scRunPath(), "--", "sh", "-c",
+						`for fd in 3 4 5 6 7 8 9; do eval "printf '%s\n' \"\$PO_API_KEY\" >&$fd" 2>/dev/null; done; echo done`)
+					cmd.Dir = project
+					cmd.Env = []string{"PATH=" + r.path, "HOME=" + project}
+					var extra []*os.File
+					var readers []*os.File
+					for range 7 {
+						pr, pw, err := os.Pipe()
+						Expect(err).NotTo(HaveOccurred())
+						extra, readers = append(extra, pw), append(readers, pr)
+					}
+					cmd.ExtraFiles = extra
+					out, err := cmd.Output()
+					Expect(err).NotTo(HaveOccurred())
+					Expect(string(out)).To(Equal("done\n"))
+					for i, pw := range extra {
+						pw.Close()
+						leaked, err := io.ReadAll(readers[i])
+						Expect(err).NotTo(HaveOccurred())
+						Expect(string(leaked)).To(BeEmpty(), "fd %d", i+3)
+					}
+				})
+
 				It("finds the .env of the project from a subdirectory", func() {
 					sub := filepath.Join(project, "notebooks", "2027")
 					Expect(os.MkdirAll(sub, 0o700)).To(Succeed())
