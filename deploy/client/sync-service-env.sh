@@ -995,7 +995,7 @@ if [ -n "$keys_path" ] && [ -f "$keys_path" ] && [ ! -L "$keys_path" ]; then
 fi
 
 if [ "$env_changes" -eq 1 ]; then
-	install_file "$tmp/env.new" "$env_file" 600 || die "cannot replace $env_file; nothing changed"
+	install_file "$tmp/env.new" "$env_file" 600 || die "cannot replace $env_file (is its directory writable?); it is as it was"
 fi
 say_env "wrote" "removed" "pointed"
 # The analyst's .env holds secrets: keep it private even if it was not rewritten.
