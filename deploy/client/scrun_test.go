@@ -339,6 +339,35 @@ except KeyboardInterrupt:
 			Entry(nil, "UID"),
 		)
 
+		// sc-run looks for .env in the parent directories too: a /tmp/.env of another account's
+		// must not choose the variables of a command run in /tmp/scratch.
+		DescribeTable("refuses keys from a file another account owns or can write, and does not run the command",
+			func(keysFile bool, shape func(path string), reason string) {
+				path := filepath.Join(project, ".env")
+				block := startMark + "\nPO_API_KEY=pk_live_abc123\n" + endMark + "\n"
+				args := []string{}
+				if keysFile {
+					path = filepath.Join(GinkgoT().TempDir(), "keys")
+					block = keysHeader + "PO_API_KEY=pk_live_abc123\n"
+					args = []string{"--keys-file", path}
+				}
+				writeFile(path, block, 0o600)
+				shape(path)
+				sub := filepath.Join(project, "scratch")
+				Expect(os.MkdirAll(sub, 0o755)).To(Succeed())
+				res := r.runScript(scRunPath(), sub, nil, append(args, "--", "touch", "ran")...)
+				Expect(res.code).To(Equal(125), res.stderr)
+				Expect(res.stderr).To(ContainSubstring(path))
+				Expect(res.stderr).To(ContainSubstring(reason))
+				Expect(filepath.Join(sub, "ran")).NotTo(BeAnExistingFile())
+			},
+			Entry("a parent's .env of another account", false, func(p string) { Expect(os.Chown(p, 65534, 65534)).To(Succeed()) }, "belongs to another account"),
+			Entry("a parent's .env anyone may write", false, func(p string) { Expect(os.Chmod(p, 0o666)).To(Succeed()) }, "other accounts can write"),
+			Entry("a parent's .env its group may write", false, func(p string) { Expect(os.Chmod(p, 0o620)).To(Succeed()) }, "other accounts can write"),
+			Entry("a keys file of another account", true, func(p string) { Expect(os.Chown(p, 65534, 65534)).To(Succeed()) }, "belongs to another account"),
+			Entry("a keys file anyone may write", true, func(p string) { Expect(os.Chmod(p, 0o606)).To(Succeed()) }, "other accounts can write"),
+		)
+
 		It("refuses such a name by checking the environment, even one missing from its list", func() {
 			// A copy of sc-run whose list lacks GROUPS and BASH*, as a shell's new name would be.
 			script := filepath.Join(GinkgoT().TempDir(), "sc-run")
