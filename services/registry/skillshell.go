@@ -77,69 +77,85 @@ func (s *shellScan) scan(line string) []shellRef {
 				refs = append(refs, shellRef{offset: i, name: m[1], underSCRun: s.quotes == quotesSingle && isSCRun(s.command)})
 			}
 		}
-		switch s.quotes {
-		case quotesSingle:
-			if c == '\'' {
-				s.quotes = quotesNone
-			}
-			s.word.WriteByte(c)
-			continue
-		case quotesDouble:
-			switch c {
-			case '\\':
-				i++ // the next character is literal, and a line break after it joins the lines
-			case '"':
-				s.quotes = quotesNone
-			}
-			s.word.WriteByte(c)
+		if s.quotes != quotesNone {
+			i = s.quoted(line, i)
 			continue
 		}
-		switch {
-		case c == '#' && s.word.Len() == 0:
-			i = len(line) // a comment, to the end of the line
-		case c == '\\':
-			if i == len(line)-1 {
-				s.continued = true
-			}
-			s.word.WriteByte(c)
-			i++
-			if i < len(line) {
-				s.word.WriteByte(line[i])
-			}
-		case c == '\'':
-			s.quotes = quotesSingle
-			s.word.WriteByte(c)
-		case c == '"':
-			s.quotes = quotesDouble
-			s.word.WriteByte(c)
-		case strings.HasPrefix(line[i:], "<<<"):
-			s.endWord()
-			i += 2 // a here-string: its word is on this line
-		case strings.HasPrefix(line[i:], "<<"):
-			s.endWord()
-			if m := heredocRE.FindStringSubmatch(line[i:]); m != nil {
-				s.pending = append(s.pending, heredoc{
-					delimiter: m[2] + m[3] + m[5], stripTabs: m[1] == "-",
-					literal: m[5] == "" || m[4] != "", command: s.command,
-				})
-				i += len(m[0]) - 1
-			} else {
-				i++
-			}
-		case c == ' ' || c == '\t':
-			s.endWord()
-		case strings.IndexByte(";&|()", c) >= 0:
-			s.endWord()
-			s.command = ""
-		default:
-			s.word.WriteByte(c)
-		}
+		i = s.unquoted(line, i)
 	}
 	if s.quotes == quotesNone && !s.continued {
 		s.endWord()
 		s.bodies, s.pending = append(s.bodies, s.pending...), nil
 	}
 	return refs
+}
+
+// quoted reads the character at i inside quotes, and returns the index of the last
+// character it read.
+func (s *shellScan) quoted(line string, i int) int {
+	c := line[i]
+	switch s.quotes {
+	case quotesSingle:
+		if c == '\'' {
+			s.quotes = quotesNone
+		}
+	case quotesDouble:
+		switch c {
+		case '\\':
+			i++ // the next character is literal, and a line break after it joins the lines
+		case '"':
+			s.quotes = quotesNone
+		}
+	}
+	s.word.WriteByte(c)
+	return i
+}
+
+// unquoted reads the character at i outside quotes, and returns the index of the last
+// character it read.
+func (s *shellScan) unquoted(line string, i int) int {
+	c := line[i]
+	switch {
+	case c == '#' && s.word.Len() == 0:
+		i = len(line) // a comment, to the end of the line
+	case c == '\\':
+		if i == len(line)-1 {
+			s.continued = true
+		}
+		s.word.WriteByte(c)
+		i++
+		if i < len(line) {
+			s.word.WriteByte(line[i])
+		}
+	case c == '\'':
+		s.quotes = quotesSingle
+		s.word.WriteByte(c)
+	case c == '"':
+		s.quotes = quotesDouble
+		s.word.WriteByte(c)
+	case strings.HasPrefix(line[i:], "<<<"):
+		s.endWord()
+		i += 2 // a here-string: its word is on this line
+	case strings.HasPrefix(line[i:], "<<"):
+		s.endWord()
+		if m := heredocRE.FindStringSubmatch(line[i:]); m != nil {
+			s.pending = append(s.pending, heredoc{
+				delimiter: m[2] + m[3] + m[5], stripTabs: m[1] == "-",
+				literal: m[5] == "" || m[4] != "", command: s.command,
+			})
+			i += len(m[0]) - 1
+		} else {
+			i++
+		}
+	case c == ' ' || c == '\t':
+		s.endWord()
+	case strings.IndexByte(";&|()", c) >= 0:
+		s.endWord()
+		s.command = ""
+	default:
+		s.word.WriteByte(c)
+	}
+	return i
 }
 
 // body reads a line of the current here-document.
