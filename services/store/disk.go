@@ -81,12 +81,18 @@ func read(f *os.File) (records, fs.FileInfo, error) {
 	if !info.Mode().IsRegular() {
 		return records{}, nil, errors.New("not a regular file")
 	}
+	recs, _, err := readAll(f)
+	return recs, info, err
+}
+
+// readAll reads and parses what f holds, and returns its bytes too.
+func readAll(f *os.File) (records, []byte, error) {
 	data, err := io.ReadAll(f)
 	if err != nil {
 		return records{}, nil, err
 	}
 	recs, err := decode(data)
-	return recs, info, err
+	return recs, data, err
 }
 
 // writeAtomic replaces the file at path with data: a temp file in the same directory,

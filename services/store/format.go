@@ -79,7 +79,7 @@ func decode(data []byte) (records, error) {
 func fromDocument(doc document) (records, error) {
 	recs := newRecords()
 	for i, c := range doc.Connections {
-		c, err := normalize(c)
+		c, err := NormalizeConnection(c)
 		if err != nil {
 			// %v, not %w: a damaged file is our fault, not an invalid request of the
 			// person whose change happened to read it.
@@ -92,7 +92,7 @@ func fromDocument(doc document) (records, error) {
 		recs.conns[k] = c
 	}
 	for i, r := range doc.Revocations {
-		r, err := normalizeRevocation(r)
+		r, err := NormalizeRevocation(r)
 		if err != nil {
 			return records{}, fmt.Errorf("revocation %d: %v", i, err)
 		}
@@ -103,7 +103,7 @@ func fromDocument(doc document) (records, error) {
 		recs.revocations[k] = r
 	}
 	for i, d := range doc.Deliveries {
-		d, err := normalizeDelivery(d)
+		d, err := NormalizeDelivery(d)
 		if err != nil {
 			return records{}, fmt.Errorf("pending delivery %d: %v", i, err)
 		}
@@ -113,7 +113,7 @@ func fromDocument(doc document) (records, error) {
 		recs.deliveries[d.UserEmail] = d
 	}
 	for i, in := range doc.Intents {
-		in, err := normalizeIntent(in)
+		in, err := NormalizeIntent(in)
 		if err != nil {
 			return records{}, fmt.Errorf("exchange intent %d: %v", i, err)
 		}

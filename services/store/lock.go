@@ -15,10 +15,10 @@ var lockTimeout = 30 * time.Second
 
 const lockPoll = 5 * time.Millisecond
 
-// lockFile takes an exclusive advisory lock on the file at path, creating it if needed, and
+// LockFile takes an exclusive advisory lock on the file at path, creating it if needed, and
 // returns the function that releases it. The lock excludes every other holder, in this
 // process or another, because each call opens the file anew.
-func lockFile(path string) (unlock func(), err error) {
+func LockFile(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)

@@ -42,7 +42,7 @@ type key struct {
 // is. A file readable or writable by others is tightened to mode 0600.
 func Open(path string) (*Store, error) {
 	s := &Store{path: path, recs: newRecords()}
-	unlock, err := lockFile(s.lockPath())
+	unlock, err := LockFile(s.lockPath())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -68,7 +68,7 @@ func (s *Store) Get(email, serviceID string) (services.Connection, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refreshForRead()
-	c, ok := s.recs.conns[key{normalizeEmail(email), serviceID}]
+	c, ok := s.recs.conns[key{NormalizeEmail(email), serviceID}]
 	return c, ok
 }
 
@@ -102,7 +102,7 @@ func (s *Store) Delivery(email string) (PendingDelivery, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refreshForRead()
-	d, ok := s.recs.deliveries[normalizeEmail(email)]
+	d, ok := s.recs.deliveries[NormalizeEmail(email)]
 	return d, ok
 }
 
@@ -198,7 +198,7 @@ func (s *Store) commit(batch []*change) {
 			c.done <- results[i]
 		}
 	}
-	unlock, err := lockFile(s.lockPath())
+	unlock, err := LockFile(s.lockPath())
 	if err != nil {
 		finish(fmt.Errorf("update store %s: %w", s.path, err))
 		return
@@ -264,12 +264,12 @@ func (s *Store) refreshForRead() {
 	_ = s.refresh()
 }
 
-// normalizeEmail is the form emails are compared and stored in.
-func normalizeEmail(email string) string { return strings.ToLower(email) }
+// NormalizeEmail is the form emails are compared and stored in.
+func NormalizeEmail(email string) string { return strings.ToLower(email) }
 
 // forUser returns the connections of email in conns, sorted by service id.
 func forUser(conns map[key]services.Connection, email string) []services.Connection {
-	email = normalizeEmail(email)
+	email = NormalizeEmail(email)
 	out := []services.Connection{}
 	for k, c := range conns {
 		if k.email == email {

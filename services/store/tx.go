@@ -19,7 +19,7 @@ func errClosed() error {
 
 // Get returns the connection of the person with email to the service, if recorded.
 func (tx *Tx) Get(email, serviceID string) (services.Connection, bool) {
-	c, ok := tx.recs.conns[key{normalizeEmail(email), serviceID}]
+	c, ok := tx.recs.conns[key{NormalizeEmail(email), serviceID}]
 	return c, ok
 }
 
@@ -37,7 +37,7 @@ func (tx *Tx) Put(c services.Connection) error {
 	if tx.closed {
 		return errClosed()
 	}
-	c, err := normalize(c)
+	c, err := NormalizeConnection(c)
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (tx *Tx) Put(c services.Connection) error {
 // Delete removes the connection of the person with email to the service, and reports
 // whether there was one.
 func (tx *Tx) Delete(email, serviceID string) bool {
-	k := key{normalizeEmail(email), serviceID}
+	k := key{NormalizeEmail(email), serviceID}
 	if _, ok := tx.recs.conns[k]; !ok || tx.closed {
 		return false
 	}
@@ -69,7 +69,7 @@ func (tx *Tx) PutRevocation(r Revocation) error {
 	if tx.closed {
 		return errClosed()
 	}
-	r, err := normalizeRevocation(r)
+	r, err := NormalizeRevocation(r)
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (tx *Tx) RemoveRevocation(serviceID, tokenID string) bool {
 
 // Delivery returns the pending delivery of the person with email, if any.
 func (tx *Tx) Delivery(email string) (PendingDelivery, bool) {
-	d, ok := tx.recs.deliveries[normalizeEmail(email)]
+	d, ok := tx.recs.deliveries[NormalizeEmail(email)]
 	return d, ok
 }
 
@@ -109,7 +109,7 @@ func (tx *Tx) PutDelivery(d PendingDelivery) error {
 	if tx.closed {
 		return errClosed()
 	}
-	d, err := normalizeDelivery(d)
+	d, err := NormalizeDelivery(d)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (tx *Tx) PutDelivery(d PendingDelivery) error {
 // RemoveDelivery clears the pending delivery of the person with email, and reports whether
 // there was one.
 func (tx *Tx) RemoveDelivery(email string) bool {
-	email = normalizeEmail(email)
+	email = NormalizeEmail(email)
 	if _, ok := tx.recs.deliveries[email]; !ok || tx.closed {
 		return false
 	}
@@ -141,7 +141,7 @@ func (tx *Tx) PutIntent(in Intent) error {
 	if tx.closed {
 		return errClosed()
 	}
-	in, err := normalizeIntent(in)
+	in, err := NormalizeIntent(in)
 	if err != nil {
 		return err
 	}

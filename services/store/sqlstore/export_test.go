@@ -1,0 +1,27 @@
+package sqlstore
+
+import "context"
+
+// FailImportAfter makes the import of cfg fail after rows rows, for the specs.
+func FailImportAfter(cfg *Config, rows int) { cfg.importFault = rows }
+
+// BreakTx runs a statement that fails inside tx, for the specs.
+func BreakTx(tx *Tx) error {
+	_, err := tx.exec("spec", "SELECT no_such_column FROM no_such_table")
+	return err
+}
+
+// QueryStrings runs a query on s's database and returns its rows' first column as text,
+// for the specs to look at what is stored.
+func QueryStrings(s *Store, query string, args ...any) ([]string, error) {
+	return queryAll(context.Background(), s.write, func(row scanner) (string, error) {
+		var v string
+		return v, row.Scan(&v)
+	}, query, args...)
+}
+
+// Exec runs a statement on s's database, for the specs.
+func Exec(s *Store, query string, args ...any) error {
+	_, err := s.write.ExecContext(context.Background(), query, args...)
+	return err
+}
