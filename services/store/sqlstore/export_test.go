@@ -25,3 +25,12 @@ func Exec(s *Store, query string, args ...any) error {
 	_, err := s.write.ExecContext(context.Background(), query, args...)
 	return err
 }
+
+// OpenUnmigrated opens cfg's database as it is, for the specs to look at it.
+func OpenUnmigrated(ctx context.Context, cfg Config) (*Store, error) {
+	cfg = withDefaults(cfg)
+	if cfg.DatabaseURL != "" {
+		return openPostgres(ctx, cfg)
+	}
+	return openSQLite(ctx, cfg)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -27,12 +28,27 @@ const keyMark = "KEYMARK9"
 // t0 is the specs' "now".
 var t0 = time.Date(2026, 3, 4, 5, 6, 7, 8, time.UTC)
 
-// clock is a settable clock for a store.
-type clock struct{ now time.Time }
+// clock is a settable clock for a store, safe for concurrent use.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
 
-func (c *clock) Now() time.Time          { return c.now }
-func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
-func newClock() *clock                   { return &clock{now: t0} }
+func newClock() *clock { return &clock{now: t0} }
+
+// Now is the clock's time.
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock on by d.
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
 
 // connection returns a valid connection of email to serviceID.
 func connection(email, serviceID string) services.Connection {

@@ -1,0 +1,56 @@
+package sqlstore_test
+
+import (
+	"context"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/service-connector/service-connector/services/store/sqlstore"
+	"github.com/service-connector/service-connector/services/store/sqlstore/sqltest"
+)
+
+var _ = DescribeTableSubtree("The schema", func(backend sqltest.Backend) {
+	var cfg sqlstore.Config
+
+	BeforeEach(func() { cfg = databases.Config(backend) })
+
+	It("is migrated to the newest version at open, and opening again changes nothing", func() {
+		s := sqltest.Open(cfg)
+		v, err := s.SchemaVersion(context.Background())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(v).To(BeEquivalentTo(1))
+		put(s, connection("ann@example.com", "crm"))
+		s.Close()
+		again := sqltest.Open(cfg)
+		v, err = again.SchemaVersion(context.Background())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(v).To(BeEquivalentTo(1))
+		_, ok, err := again.Get(context.Background(), "ann@example.com", "crm")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeTrue())
+	})
+
+	It("refuses a database a newer build migrated, and leaves it as it is", func() {
+		s := sqltest.Open(cfg)
+		put(s, connection("ann@example.com", "crm"))
+		Expect(sqlstore.Exec(s, "INSERT INTO schema_versions (version_id, is_applied) VALUES (2, TRUE)")).To(Succeed())
+		s.Close()
+		_, err := sqlstore.Open(context.Background(), cfg)
+		Expect(err).To(MatchError(And(ContainSubstring("version 2"), ContainSubstring("knows versions up to 1"), ContainSubstring("newer build"))))
+		Expect(err.Error()).NotTo(ContainSubstring("postgres@")) // no connection string in the error
+
+		versions, err := sqlstore.QueryStrings(s2(cfg), "SELECT CAST(MAX(version_id) AS TEXT) FROM schema_versions")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(versions).To(Equal([]string{"2"}))
+	})
+}, backends)
+
+// s2 opens cfg's database without migrating, for a look at what a refused open left.
+func s2(cfg sqlstore.Config) *sqlstore.Store {
+	GinkgoHelper()
+	s, err := sqlstore.OpenUnmigrated(context.Background(), cfg)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(s.Close)
+	return s
+}
