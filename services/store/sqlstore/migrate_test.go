@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -29,6 +30,25 @@ var _ = DescribeTableSubtree("The schema", func(backend sqltest.Backend) {
 		_, ok, err := again.Get(context.Background(), "ann@example.com", "crm")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ok).To(BeTrue())
+	})
+
+	It("is migrated once when several portals start on a fresh database at the same moment", func() {
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				s, err := sqlstore.Open(context.Background(), cfg)
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range 4 {
+			Eventually(errs, time.Minute).Should(Receive(BeNil()))
+		}
+		v, err := sqltest.Open(cfg).SchemaVersion(context.Background())
+		Expect(err).NotTo(HaveOccurred())
+		Expect(v).To(BeEquivalentTo(1))
 	})
 
 	It("refuses a database a newer build migrated, and leaves it as it is", func() {
