@@ -80,7 +80,9 @@ func createPrivate(path string) error {
 		return fmt.Errorf("%s is not a regular file", path)
 	}
 	if info.Mode().Perm()&^fileMode != 0 {
-		return f.Chmod(fileMode)
+		if err := f.Chmod(fileMode); err != nil {
+			return err
+		}
 	}
 	for _, side := range []string{"-wal", "-shm"} {
 		if err := tightenIfPresent(path + side); err != nil {

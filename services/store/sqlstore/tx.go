@@ -15,7 +15,8 @@ import (
 // panic in fn rolls the transaction back and goes on to Update's caller.
 //
 // The transaction is bounded by Config.TxTimeout; keep calls to other systems (services,
-// delivery) out of fn. Concurrent changes are serialized as a whole on SQLite (BEGIN
+// delivery) out of fn, and the Store's own methods too (on SQLite they would wait for the
+// connection fn holds). Concurrent changes are serialized as a whole on SQLite (BEGIN
 // IMMEDIATE); on PostgreSQL, every row fn reads through tx is locked until the transaction
 // ends, so a read-modify-write of a row is never interleaved with another change of it,
 // and per-person serialization across portals is Lock's.
