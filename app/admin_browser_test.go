@@ -116,9 +116,20 @@ var _ = Describe("The admin page in a real browser", Label("browser"), func() {
 		Expect(d.envKey("alice", "CRM_API_KEY")).To(BeEmpty())
 		Expect(d.whoami("purchase_orders", alicePO)).To(Equal(http.StatusOK))
 
-		By("offboarding bob")
-		flash = adminAction(ctx,
+		By("offboarding bob, after reviewing who and what it affects")
+		step(ctx,
+			chromedp.Evaluate[chromedp.Void](`document.body.dataset.stale = "1"`),
 			chromedp.SendKeys(chromedp.CSS(`[data-testid="offboard-email"]`), "bob@example.com"),
+			chromedp.Click(chromedp.CSS(`[data-testid="offboard-review-submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`body:not([data-stale]) [data-testid="offboard-plan"]`)),
+		)
+		Expect(text(ctx, `[data-testid="offboard-person"]`)).To(Equal("bob@example.com"))
+		Expect(text(ctx, `[data-testid="offboard-account"]`)).To(Equal("bob"))
+		Expect(present(ctx, `[data-testid="offboard-key"][data-service="purchase_orders"]`)).To(BeTrue())
+		Expect(present(ctx, `[data-testid="offboard-key"][data-service="crm"]`)).To(BeTrue())
+		Expect(d.whoami("crm", bobCRM)).To(Equal(http.StatusOK), "the review changes nothing")
+		screenshot(ctx, "admin-offboard-review")
+		flash = adminAction(ctx,
 			chromedp.Click(chromedp.CSS(`[data-testid="offboard-confirm"]`)),
 			chromedp.Click(chromedp.CSS(`[data-testid="offboard-submit"]`)),
 		)

@@ -6,23 +6,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/registry"
 )
-
-// embeddedRegistry is how the admin page names the demo's built-in example registry.
-const embeddedRegistry = "embedded example registry"
-
-// staticRegistryStatus is the admin page's registry status for a registry loaded once at
-// start-up: file ("" for the embedded example), its number of services and when it loaded.
-func staticRegistryStatus(file string, services int, loadedAt time.Time) func() registry.Status {
-	if file == "" {
-		file = embeddedRegistry
-	}
-	st := registry.Status{Source: file, Services: services, LoadedAt: loadedAt, CheckedAt: loadedAt}
-	return func() registry.Status { return st }
-}
 
 // watchRegistry returns the watch of the live registry's files, reloading every interval
 // until ctx ends; the connections to a service an edit removed are revoked and undelivered,
@@ -39,25 +25,6 @@ func watchRegistry(ctx context.Context, live *registry.Live, interval time.Durat
 				log.Error("could not mark deliveries after a registry change", "err", err)
 			}
 		})
-	}
-}
-
-// secretLookup returns the shared secret of a service, read from the environment the first
-// time it is asked for and remembered after, so a service added to the registry later finds
-// its SC_SECRET_<ID> too, and rendering a card reads no file.
-func secretLookup(read func(id string) (services.Secret, bool)) func(string) (services.Secret, bool) {
-	type entry struct {
-		secret services.Secret
-		ok     bool
-	}
-	var cache sync.Map
-	return func(id string) (services.Secret, bool) {
-		if e, ok := cache.Load(id); ok {
-			return e.(entry).secret, e.(entry).ok
-		}
-		s, ok := read(id)
-		cache.Store(id, entry{s, ok})
-		return s, ok
 	}
 }
 

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
-	"github.com/service-connector/service-connector/services/refservice"
 )
 
 // Config is the portal's configuration, read from SC_* environment variables.

@@ -15,11 +15,10 @@ import (
 	"time"
 
 	"github.com/service-connector/service-connector/deploy"
+	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/handlers"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
-	"github.com/service-connector/service-connector/services/exchange"
-	"github.com/service-connector/service-connector/services/refservice"
 	"github.com/service-connector/service-connector/services/registry"
 )
 
@@ -63,100 +62,37 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	return 0
 }
 
+// runDemoServers starts everything the demo runs in one process: the reference services,
+// the connector with its background work, and the portal, until ctx ends.
 func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
-	dataDir, err := filepath.Abs(cfg.DataDir)
+	dataDir, err := makeDataDir(cfg.DataDir)
 	if err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+		return err
 	}
 	svcLn, err := net.Listen("tcp", cfg.DemoServicesAddr)
 	if err != nil {
 		return fmt.Errorf("SC_DEMO_SERVICES_ADDR: %w", err)
 	}
 	defer svcLn.Close()
-	origin := "http://" + svcLn.Addr().String() + "/"
-	reg, err := demoRegistry(cfg, origin)
+	reg, err := openDemoRegistry(cfg, "http://"+svcLn.Addr().String()+"/", log)
 	if err != nil {
 		return err
 	}
-	// A registry file is watched for edits, as in serve; the embedded example cannot change.
-	var live *registry.Live
-	var current connector.Registry = reg
-	if cfg.RegistryFile != "" {
-		live, err = registry.OpenLiveFunc(cfg.RegistryFile, cfg.skillsDir(), log, nil,
-			func() (*registry.Registry, error) { return demoRegistry(cfg, origin) })
-		if err != nil {
-			return err
-		}
-		current = live
-	}
-
-	secrets := map[string]services.Secret{}
-	var refs []*refservice.Service
 	// One count of injected faults for the whole demo, served at /debug/faults.
 	cfg.DemoFaults.Counts = &refservice.FaultCounts{}
-	// The reference services keep their tokens here, so keys survive a restart of the demo.
-	if err := os.MkdirAll(filepath.Join(dataDir, "demo-services"), 0o700); err != nil {
-		return fmt.Errorf("create the reference services' state dir: %w", err)
-	}
-	for _, svc := range reg.Services() {
-		secret, ok := cfg.serviceSecret(svc.ID)
-		if api, demo := demoAPIs[svc.ID]; demo {
-			if !ok {
-				secret, ok = randomSecret(), true
-			}
-			ref, err := refservice.New(refservice.Config{ID: svc.ID, Name: svc.Name, API: api, Secret: secret,
-				StateFile:   filepath.Join(dataDir, "demo-services", svc.ID+".json"),
-				DebugTokens: true, Faults: cfg.DemoFaults})
-			if err != nil {
-				return fmt.Errorf("reference service %s: %w", svc.ID, err)
-			}
-			refs = append(refs, ref)
-		}
-		if ok {
-			secrets[svc.ID] = secret
-		}
-	}
-
-	sessionSecret := cfg.SessionSecret
-	if sessionSecret == "" {
-		sessionSecret = randomSecret()
-	}
-	sessionStore, err := newSessionStore(sessionSecret, cfg.SessionMaxAge, false)
-	if err != nil {
-		return fmt.Errorf("session store: %w", err)
-	}
-	st, ids, err := openRecords(cfg.UserMapFile, dataDir, nil)
+	refs, secrets, err := newReferenceServices(cfg, reg.static, dataDir)
 	if err != nil {
 		return err
 	}
 	homes := filepath.Join(dataDir, "homes")
-	otherSecrets := secretLookup(cfg.serviceSecret) // services added to the registry later
-	conn := connector.New(current, st, exchange.New(&http.Client{}, cfg.ExchangeTimeout), demoInstaller(homes, cfg.DemoFaults),
-		func(id string) (services.Secret, bool) {
-			if s, ok := secrets[id]; ok {
-				return s, true
-			}
-			return otherSecrets(id)
-		},
-		cfg.connectorOptions(log))
-	defer startBackground(ctx, conn, live, cfg.RegistryReload, log)()
-	registryStatus := staticRegistryStatus(cfg.RegistryFile, len(reg.Services()), time.Now())
-	if live != nil {
-		registryStatus = live.Status
+	conn, ids, err := newConnector(cfg, dataDir, connectorSetup{
+		registry: reg.current(), installer: demoInstaller(homes, cfg.DemoFaults), secrets: secrets,
+	}, log)
+	if err != nil {
+		return err
 	}
-	admins := cfg.AdminEmails
-	if len(admins) == 0 {
-		admins = []string{demoAdmin} // so a newcomer can see the admin page too
-	}
-	h := handlers.New(handlers.Config{
-		Connector: conn, Identity: ids, Log: log, Demo: true, DemoPeople: demoPeople, DemoHomes: homes, Admins: admins,
-		Registry: registryStatus,
-		Ready:    []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
-	})
-	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, devLogin: true})
+	defer startBackground(ctx, conn, reg.live, cfg.RegistryReload, log)()
+	portal, admins, err := demoPortal(cfg, conn, ids, reg, dataDir, log)
 	if err != nil {
 		return err
 	}
@@ -174,6 +110,108 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 		listener{newServer(demoServicesHandler(refs, cfg.DemoFaults.Counts), log), svcLn})
 	log.Info("demo stopped")
 	return err
+}
+
+// demoRegistries are the demo's registry as loaded at start-up and, with SC_REGISTRY_FILE,
+// the live registry watched for edits, as in serve; the embedded example cannot change.
+type demoRegistries struct {
+	static *registry.Registry
+	live   *registry.Live // nil for the embedded example
+}
+
+// current is the registry in service.
+func (r demoRegistries) current() connector.Registry {
+	if r.live != nil {
+		return r.live
+	}
+	return r.static
+}
+
+// status is the registry's status for the admin page.
+func (r demoRegistries) status(file string) func() handlers.RegistryStatus {
+	if r.live != nil {
+		return liveRegistryStatus(r.live)
+	}
+	return staticRegistryStatus(file, len(r.static.Services()), time.Now())
+}
+
+// openDemoRegistry loads the demo's registry with its services at origin.
+func openDemoRegistry(cfg Config, origin string, log *slog.Logger) (demoRegistries, error) {
+	reg, err := demoRegistry(cfg, origin)
+	if err != nil {
+		return demoRegistries{}, err
+	}
+	out := demoRegistries{static: reg}
+	if cfg.RegistryFile != "" {
+		out.live, err = registry.OpenLiveFunc(cfg.RegistryFile, cfg.skillsDir(), log, nil,
+			func() (*registry.Registry, error) { return demoRegistry(cfg, origin) })
+	}
+	return out, err
+}
+
+// newReferenceServices builds a reference service for each example service of reg, with its
+// token table in dataDir/demo-services, so keys survive a restart of the demo. It returns
+// them, and the services' shared secrets: SC_SECRET_<ID>, or a random one for a reference
+// service without it.
+func newReferenceServices(cfg Config, reg *registry.Registry, dataDir string) ([]*refservice.Service, connector.Secrets, error) {
+	if err := os.MkdirAll(filepath.Join(dataDir, "demo-services"), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create the reference services' state dir: %w", err)
+	}
+	secrets := map[string]services.Secret{}
+	var refs []*refservice.Service
+	for _, svc := range reg.Services() {
+		secret, ok := cfg.serviceSecret(svc.ID)
+		api, demo := demoAPIs[svc.ID]
+		if !demo {
+			if ok {
+				secrets[svc.ID] = secret
+			}
+			continue
+		}
+		if !ok {
+			secret = randomSecret()
+		}
+		secrets[svc.ID] = secret
+		ref, err := refservice.New(refservice.Config{ID: svc.ID, Name: svc.Name, API: api, Secret: secret,
+			StateFile:   filepath.Join(dataDir, "demo-services", svc.ID+".json"),
+			DebugTokens: true, Faults: cfg.DemoFaults})
+		if err != nil {
+			return nil, nil, fmt.Errorf("reference service %s: %w", svc.ID, err)
+		}
+		refs = append(refs, ref)
+	}
+	others := secretLookup(cfg.serviceSecret) // services added to the registry later
+	return refs, func(id string) (services.Secret, bool) {
+		if s, ok := secrets[id]; ok {
+			return s, true
+		}
+		return others(id)
+	}, nil
+}
+
+// demoPortal is the demo's portal: the handlers with the dev sign-in, behind the router. It
+// returns the admins too: SC_ADMIN_EMAILS, or demoAdmin so a newcomer sees the admin page.
+func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, reg demoRegistries, dataDir string, log *slog.Logger) (http.Handler, []string, error) {
+	sessionSecret := cfg.SessionSecret
+	if sessionSecret == "" {
+		sessionSecret = randomSecret()
+	}
+	sessionStore, err := newSessionStore(sessionSecret, cfg.SessionMaxAge, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("session store: %w", err)
+	}
+	admins := cfg.AdminEmails
+	if len(admins) == 0 {
+		admins = []string{demoAdmin}
+	}
+	h := handlers.New(handlers.Config{
+		Connector: conn, Admin: conn, Identity: ids, Log: log, Admins: admins,
+		Demo: true, DemoPeople: demoPeople, DemoHomes: filepath.Join(dataDir, "homes"),
+		Registry: reg.status(cfg.RegistryFile),
+		Ready:    []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
+	})
+	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, devLogin: true})
+	return portal, admins, err
 }
 
 // demoRegistry loads SC_REGISTRY_FILE, or the embedded example registry, with the example
@@ -200,15 +238,4 @@ func demoRegistry(cfg Config, servicesOrigin string) (*registry.Registry, error)
 	}
 	data = bytes.ReplaceAll(data, []byte(exampleServicesOrigin), []byte(servicesOrigin))
 	return registry.Parse(name, data, skills, registry.LintSkills(skillsLabel))
-}
-
-// writable checks that dir accepts a new file, as delivery and the store need.
-func writable(dir string) error {
-	f, err := os.CreateTemp(dir, ".readyz-*")
-	if err != nil {
-		return err
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
 }

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/delivery"
-	"github.com/service-connector/service-connector/services/refservice"
 )
 
 // faultyInstaller fails a share of the demo's deliveries on purpose (SC_DEMO_FAULTS

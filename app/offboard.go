@@ -5,19 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/service-connector/service-connector/handlers"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/delivery"
-	"github.com/service-connector/service-connector/services/exchange"
 	"github.com/service-connector/service-connector/services/identity"
 	"github.com/service-connector/service-connector/services/registry"
-	"github.com/service-connector/service-connector/services/store"
 )
 
 // offboardUsage explains the offboard command.
@@ -32,22 +28,15 @@ settings. What a service does not confirm now stays queued; the portal's worker 
            secrets are random, so the running demo revokes the queued keys
 `
 
-// offboardSetup is what offboarding is built from: the store, the identity mapping and the
-// connector over them.
-type offboardSetup struct {
-	conn *connector.Connector
-	ids  *identity.Mapper
-}
-
 // runOffboard runs `service-connector offboard [--demo] EMAIL`: exit 0 when done, 1 when it
-// failed, 2 on a usage or configuration error.
+// failed or was refused, 2 on a usage or configuration error.
 func runOffboard(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	demo, email, code := parseOffboardArgs(args, stdout, stderr)
 	if code >= 0 {
 		return code
 	}
 	var (
-		setup    offboardSetup
+		conn     *connector.Connector
 		problems []string
 		err      error
 		log      *slog.Logger
@@ -56,13 +45,13 @@ func runOffboard(ctx context.Context, args []string, getenv func(string) string,
 		cfg, p := loadConfig(getenv)
 		if problems = p; len(problems) == 0 {
 			log = newLogger(stderr, cfg.LogLevel)
-			setup, err = demoOffboardSetup(cfg, log)
+			conn, err = demoOffboardConnector(cfg, log)
 		}
 	} else {
 		cfg, p := loadOffboardConfig(getenv)
 		if problems = p; len(problems) == 0 {
 			log = newLogger(stderr, cfg.LogLevel)
-			setup, err = serveOffboardSetup(cfg, log)
+			conn, err = serveOffboardConnector(cfg, log)
 		}
 	}
 	if len(problems) > 0 {
@@ -75,13 +64,18 @@ func runOffboard(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintln(stderr, "service-connector offboard:", err)
 		return 1
 	}
-	res, err := handlers.Offboard(ctx, setup.conn, setup.ids, email)
+	return offboard(ctx, conn, email, log, stdout, stderr)
+}
+
+// offboard offboards email and prints what it did.
+func offboard(ctx context.Context, conn *connector.Connector, email string, log *slog.Logger, stdout, stderr io.Writer) int {
+	res, err := conn.Offboard(ctx, email)
 	if err != nil {
 		log.Error("offboarding failed", "user", email, "err", err)
 		fmt.Fprintln(stderr, "service-connector offboard:", services.ErrorMessage(err))
 		return 1
 	}
-	fmt.Fprintln(stdout, handlers.OffboardSummary(email, res))
+	fmt.Fprintln(stdout, connector.OffboardSummary(email, res))
 	if !res.Delivered {
 		fmt.Fprintln(stderr, "service-connector offboard: the keys are forgotten, but their files could not be cleared yet; the portal's worker retries the delivery")
 		return 1
@@ -142,49 +136,40 @@ func loadOffboardConfig(getenv func(string) string) (serveConfig, []string) {
 	return cfg, problems
 }
 
-// serveOffboardSetup builds offboarding as serve builds the portal: the registry file, the
-// store in the data dir, the service secrets and sudo delivery.
-func serveOffboardSetup(cfg serveConfig, log *slog.Logger) (offboardSetup, error) {
+// serveOffboardConnector builds offboarding as serve builds the portal: the registry file,
+// the store in the data dir, the service secrets and sudo delivery, for existing accounts.
+// It has no worker: what it cannot finish, the portal's worker does.
+func serveOffboardConnector(cfg serveConfig, log *slog.Logger) (*connector.Connector, error) {
 	skillsDir := cfg.skillsDir()
 	reg, err := registry.LoadFile(cfg.RegistryFile, skillsDir, registry.LintSkills(skillsDir))
 	if err != nil {
-		return offboardSetup{}, fmt.Errorf("SC_REGISTRY_FILE: %w", err)
+		return nil, fmt.Errorf("SC_REGISTRY_FILE: %w", err)
 	}
-	st, ids, err := openRecords(cfg.UserMapFile, cfg.DataDir, cfg.AllowedDomains)
-	if err != nil {
-		return offboardSetup{}, err
-	}
-	installer := delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout)
-	return offboardSetup{conn: offboardConnector(cfg.Config, reg, st, installer, log), ids: ids}, nil
+	conn, _, err := newConnector(cfg.Config, cfg.DataDir, connectorSetup{
+		registry: reg, installer: delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout),
+		allowedDomains: cfg.AllowedDomains, accountExists: accountExists,
+	}, log)
+	return conn, err
 }
 
-// demoOffboardSetup builds offboarding over the demo's data: the demo's registry, the store
-// in $SC_DATA_DIR and delivery into $SC_DATA_DIR/homes. The demo's services have random
-// secrets, unknown here unless SC_SECRET_* set them, so their keys are queued for the
-// running demo to revoke.
-func demoOffboardSetup(cfg Config, log *slog.Logger) (offboardSetup, error) {
+// demoOffboardConnector builds offboarding over the demo's data: the demo's registry, the
+// store in $SC_DATA_DIR and delivery into $SC_DATA_DIR/homes. The demo's services have
+// random secrets, unknown here unless SC_SECRET_* set them, so their keys are queued for
+// the running demo to revoke.
+func demoOffboardConnector(cfg Config, log *slog.Logger) (*connector.Connector, error) {
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
-		return offboardSetup{}, fmt.Errorf("data dir: %w", err)
+		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	if info, err := os.Stat(dataDir); err != nil || !info.IsDir() {
-		return offboardSetup{}, fmt.Errorf("SC_DATA_DIR: %s is not the demo's data dir (it does not exist)", dataDir)
+		return nil, fmt.Errorf("SC_DATA_DIR: %s is not the demo's data dir (it does not exist)", dataDir)
 	}
 	reg, err := demoRegistry(cfg, "http://"+cfg.DemoServicesAddr+"/")
 	if err != nil {
-		return offboardSetup{}, err
+		return nil, err
 	}
-	st, ids, err := openRecords(cfg.UserMapFile, dataDir, nil)
-	if err != nil {
-		return offboardSetup{}, err
-	}
-	installer := delivery.NewDirInstaller(filepath.Join(dataDir, "homes"))
-	return offboardSetup{conn: offboardConnector(cfg, reg, st, installer, log), ids: ids}, nil
-}
-
-// offboardConnector is the connector offboarding runs: no health polling and no worker, as
-// the command ends when the person is offboarded.
-func offboardConnector(cfg Config, reg *registry.Registry, st *store.Store, installer connector.Installer, log *slog.Logger) *connector.Connector {
-	return connector.New(reg, st, exchange.New(&http.Client{}, cfg.ExchangeTimeout), installer,
-		secretLookup(cfg.serviceSecret), cfg.connectorOptions(log))
+	conn, _, err := newConnector(cfg, dataDir, connectorSetup{
+		registry: reg, installer: delivery.NewDirInstaller(filepath.Join(dataDir, "homes")),
+	}, log)
+	return conn, err
 }

@@ -46,6 +46,7 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 	web.GET("/auth/google/callback", h.GoogleCallback)
 	web.GET(components.AdminPath, h.RequirePage, h.Admin)
 	web.POST(components.AdminDisconnectPath, h.RequirePage, h.AdminDisconnect)
+	web.GET(components.AdminOffboardPath, h.RequirePage, h.AdminOffboardReview)
 	web.POST(components.AdminOffboardPath, h.RequirePage, h.AdminOffboard)
 	web.POST(components.AdminRetryPath, h.RequirePage, h.AdminRetryRevocation)
 	web.GET("/", h.RequirePage, h.Dashboard)

@@ -7,15 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/user"
-	"path/filepath"
 	"time"
 
 	"github.com/service-connector/service-connector/handlers"
-	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/delivery"
-	"github.com/service-connector/service-connector/services/exchange"
 	"github.com/service-connector/service-connector/services/registry"
 )
 
@@ -46,39 +41,32 @@ func Serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log *slog.Logger, stdout io.Writer) error {
-	dataDir, err := filepath.Abs(cfg.DataDir)
+	dataDir, err := makeDataDir(cfg.DataDir)
 	if err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+		return err
 	}
 	skillsDir := cfg.skillsDir()
 	live, err := registry.OpenLive(cfg.RegistryFile, skillsDir, log, nil, registry.LintSkills(skillsDir))
 	if err != nil {
 		return fmt.Errorf("SC_REGISTRY_FILE: %w", err)
 	}
-	secrets := secretLookup(cfg.serviceSecret)
 	sessionStore, err := newSessionStore(cfg.SessionSecret, cfg.SessionMaxAge, cfg.secureCookies())
 	if err != nil {
 		return fmt.Errorf("session store: %w", err)
 	}
-	st, ids, err := openRecords(cfg.UserMapFile, dataDir, cfg.AllowedDomains)
+	conn, ids, err := newConnector(cfg.Config, dataDir, connectorSetup{
+		registry: live, installer: delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout),
+		allowedDomains: cfg.AllowedDomains, accountExists: accountExists,
+	}, log)
 	if err != nil {
 		return err
 	}
-	httpClient := &http.Client{}
-	conn := connector.New(live, st, exchange.New(httpClient, cfg.ExchangeTimeout),
-		delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout),
-		secrets,
-		cfg.connectorOptions(log))
 	defer startBackground(ctx, conn, live, cfg.RegistryReload, log)()
 	h := handlers.New(handlers.Config{
-		Connector: conn, Identity: ids, Log: log, Admins: cfg.AdminEmails,
+		Connector: conn, Admin: conn, Identity: ids, Log: log, Admins: cfg.AdminEmails,
 		Google:         newGoogleSignIn(cfg.GoogleClientID, cfg.GoogleClientSecret.Reveal(), cfg.BaseURL, google, &http.Client{Timeout: 15 * time.Second}),
 		AllowedDomains: cfg.AllowedDomains,
-		AccountExists:  accountExists,
-		Registry:       live.Status,
+		Registry:       liveRegistryStatus(live),
 		Ready: []handlers.Check{
 			{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }},
 			{Name: "helper", Run: func(context.Context) error { return present(cfg.Helper) }},
@@ -98,23 +86,4 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 	err = serveAll(ctx, listener{newServer(portal, log), ln})
 	log.Info("serve stopped")
 	return err
-}
-
-// accountExists reports whether the server has a user account of that name (in /etc/passwd
-// or whatever the system's user database is).
-func accountExists(username string) bool {
-	_, err := user.Lookup(username)
-	return err == nil
-}
-
-// present checks that path is a file, as the delivery helper must be.
-func present(path string) error {
-	info, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	if info.IsDir() {
-		return fmt.Errorf("%s is a directory", path)
-	}
-	return nil
 }

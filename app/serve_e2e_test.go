@@ -26,8 +26,8 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/service-connector/service-connector/app"
+	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/services"
-	"github.com/service-connector/service-connector/services/refservice"
 )
 
 // e2eSecrets are the reference services' shared secrets; nothing the portal answers or logs

@@ -1147,20 +1147,20 @@ func adminOffboard() templ.Component {
 			templ_7745c5c3_Var60 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 99, "<section class=\"admin-section\" data-testid=\"admin-offboard\" aria-labelledby=\"admin-offboard-title\"><h2 id=\"admin-offboard-title\">Offboard a person</h2><p class=\"note\">For the day someone leaves: every key of theirs is revoked at its service, their connections are forgotten, and the keys and skills are removed from their server account.</p><form method=\"post\" action=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 99, "<section class=\"admin-section\" data-testid=\"admin-offboard\" aria-labelledby=\"admin-offboard-title\"><h2 id=\"admin-offboard-title\">Offboard a person</h2><p class=\"note\">For the day someone leaves: every key of theirs is revoked at its service, their connections are forgotten, and the keys and skills are removed from their server account. The next page shows who and what is affected before you confirm.</p><form method=\"get\" action=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var61 templ.SafeURL
 		templ_7745c5c3_Var61, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(AdminOffboardPath))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin.templ`, Line: 237, Col: 63}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin.templ`, Line: 238, Col: 62}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var61))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 100, "\" class=\"stack offboard\"><label for=\"offboard-email\">Email</label> <input id=\"offboard-email\" type=\"email\" name=\"email\" required placeholder=\"name@example.com\" data-testid=\"offboard-email\"> <label class=\"check\"><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required data-testid=\"offboard-confirm\"> Yes, revoke every key of this person and remove their files.</label><div><button type=\"submit\" class=\"primary danger\" data-testid=\"offboard-submit\">Offboard</button></div></form></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 100, "\" class=\"stack offboard\"><label for=\"offboard-email\">Email</label> <input id=\"offboard-email\" type=\"email\" name=\"email\" required placeholder=\"name@example.com\" data-testid=\"offboard-email\"><div><button type=\"submit\" class=\"secondary\" data-testid=\"offboard-review-submit\">Review offboarding</button></div></form></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -1,5 +1,7 @@
-// Package deploy holds what is installed on a server: the example registry and its skill
-// files (embedded, for the demo), and the deploy scripts beside them.
+// Package deploy holds what is handed to the people around the portal: for the server's
+// admins the example registry and its skill files (embedded, for the demo) and the deploy
+// scripts; for analysts the laptop side (client/); for service owners the reference service
+// (refservice/) and the protocol probe (probe/).
 package deploy
 
 import "embed"

@@ -2,20 +2,22 @@ package handlers_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/service-connector/service-connector/handlers"
 	"github.com/service-connector/service-connector/services/connector"
-	"github.com/service-connector/service-connector/services/registry"
 )
 
-// adminFake is the fake connector's part for the admin page: it answers with whatever its
+// adminFake is the fake of the admin page's use cases: it answers with whatever its
 // function fields say and records every call with its arguments.
 type adminFake struct {
 	adminMu           sync.Mutex
 	AdminFunc         func() connector.AdminOverview
-	DisconnectForFunc func(email, serviceID string) error
-	OffboardFunc      func(email, username string) (connector.OffboardResult, error)
+	DisconnectForFunc func(email, serviceID string) (connector.Disconnection, error)
+	PlanFunc          func(email string) (connector.OffboardPlan, error)
+	OffboardFunc      func(email string) (connector.OffboardResult, error)
 	RetryFunc         func(serviceID, tokenID string) (bool, error)
 	adminCalls        []string
 }
@@ -32,7 +34,7 @@ func (f *adminFake) actions() []string {
 	defer f.adminMu.Unlock()
 	var out []string
 	for _, c := range f.adminCalls {
-		if c != "admin" {
+		if c != "admin" && !strings.HasPrefix(c, "plan ") {
 			out = append(out, c)
 		}
 	}
@@ -47,22 +49,27 @@ func (f *adminFake) Admin(context.Context) connector.AdminOverview {
 	return f.AdminFunc()
 }
 
-func (f *adminFake) DisconnectFor(_ context.Context, email, serviceID string) error {
+func (f *adminFake) DisconnectFor(_ context.Context, email, serviceID string) (connector.Disconnection, error) {
 	f.recordAdmin("disconnect-for " + email + " " + serviceID)
 	return f.DisconnectForFunc(email, serviceID)
 }
 
-func (f *adminFake) Offboard(_ context.Context, email, username string) (connector.OffboardResult, error) {
-	f.recordAdmin("offboard " + email + " [" + username + "]")
-	return f.OffboardFunc(email, username)
+func (f *adminFake) OffboardPlan(_ context.Context, email string) (connector.OffboardPlan, error) {
+	f.recordAdmin("plan " + email)
+	return f.PlanFunc(email)
 }
 
-func (f *adminFake) RetryRevocation(serviceID, tokenID string) (bool, error) {
+func (f *adminFake) Offboard(_ context.Context, email string) (connector.OffboardResult, error) {
+	f.recordAdmin("offboard " + email)
+	return f.OffboardFunc(email)
+}
+
+func (f *adminFake) RetryRevocation(_ context.Context, serviceID, tokenID string) (bool, error) {
 	f.recordAdmin("retry " + serviceID + " " + tokenID)
 	return f.RetryFunc(serviceID, tokenID)
 }
 
 // testRegistryStatus is the registry status the specs' portal shows admins.
-func testRegistryStatus() registry.Status {
-	return registry.Status{Source: "/etc/service-connector/service_connectors.json", Services: 1, LoadedAt: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+func testRegistryStatus() handlers.RegistryStatus {
+	return handlers.RegistryStatus{Source: "/etc/service-connector/service_connectors.json", Services: 1, LoadedAt: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
-	"github.com/service-connector/service-connector/services/store"
 )
 
 var _ = Describe("The admin page", func() {
@@ -33,11 +32,11 @@ var _ = Describe("The admin page", func() {
 				{UserEmail: "alice@example.com", Username: "alice", ServiceID: "purchase_orders", ServiceName: "Purchase Orders", TokenID: "tok_alice", Status: connector.StatusConnected, ConnectedAt: at, ExpiresAt: at.AddDate(1, 0, 0)},
 				{UserEmail: "bob@example.com", Username: "bob", ServiceID: "purchase_orders", ServiceName: "Purchase Orders", TokenID: "tok_bob", Status: connector.StatusExpired, ConnectedAt: at},
 			},
-			Revocations: []store.Revocation{
-				{ServiceID: "crm", TokenID: "tok_old", UserEmail: "carol@example.com", Reason: "disconnected", QueuedAt: at, Attempts: 10, LastError: "CRM is unavailable.", NeedsAttention: true},
+			Revocations: []connector.AdminRevocation{
+				{ServiceID: "crm", ServiceName: "CRM", TokenID: "tok_old", UserEmail: "carol@example.com", Reason: "disconnected", QueuedAt: at, Attempts: 10, LastError: "CRM is unavailable.", NeedsAttention: true},
 			},
-			Deliveries: []store.PendingDelivery{{UserEmail: "dave@example.com", Username: "dave", Since: at, Attempts: 2, LastError: "The delivery helper failed."}},
-			Intents:    []store.Intent{{RequestID: "req-123", UserEmail: "erin@example.com", ServiceID: "crm", StartedAt: at, Attempts: 1, LastError: "CRM did not answer."}},
+			Deliveries: []connector.AdminDelivery{{UserEmail: "dave@example.com", Username: "dave", Since: at, Attempts: 2, LastError: "The delivery helper failed."}},
+			Intents:    []connector.AdminIntent{{RequestID: "req-123", UserEmail: "erin@example.com", ServiceID: "crm", StartedAt: at, Attempts: 1, LastError: "CRM did not answer."}},
 		}
 		p.connector.AdminFunc = func() connector.AdminOverview { return overview }
 	})
@@ -83,8 +82,10 @@ var _ = Describe("The admin page", func() {
 
 				Expect(doc.Find(`[data-testid="admin-delivery"][data-email="dave@example.com"]`).Text()).To(ContainSubstring("The delivery helper failed."))
 				Expect(doc.Find(`[data-testid="admin-intent"][data-request="req-123"]`).Text()).To(ContainSubstring("erin@example.com"))
-				Expect(doc.Find(`[data-testid="admin-offboard"] input[name="email"]`).Length()).To(Equal(1))
-				Expect(doc.Find(`[data-testid="admin-offboard"] input[name="confirm"][required]`).Length()).To(Equal(1))
+				offboard := doc.Find(`[data-testid="admin-offboard"] form`)
+				Expect(offboard.AttrOr("method", "")).To(Equal("get"), "the form leads to the review, which changes nothing")
+				Expect(offboard.AttrOr("action", "")).To(Equal("/admin/offboard"))
+				Expect(offboard.Find(`input[name="email"][required]`).Length()).To(Equal(1))
 			})
 
 			It("shows no key, secret or internal URL", func() {
@@ -128,6 +129,7 @@ var _ = Describe("The admin page", func() {
 			Entry("the page", http.MethodGet, "/admin", nil),
 			Entry("disconnect", http.MethodPost, "/admin/connections/disconnect", url.Values{"email": {"bob@example.com"}, "service_id": {"purchase_orders"}}),
 			Entry("offboard", http.MethodPost, "/admin/offboard", url.Values{"email": {"bob@example.com"}, "confirm": {"yes"}}),
+			Entry("the offboarding review", http.MethodGet, "/admin/offboard?email=bob@example.com", nil),
 			Entry("retry", http.MethodPost, "/admin/revocations/retry", url.Values{"service_id": {"crm"}, "token_id": {"tok_old"}}),
 		)
 
@@ -160,56 +162,77 @@ var _ = Describe("The admin page", func() {
 			return flash
 		}
 
-		DescribeTable("bad input is refused with 400 and a clear message, and nothing changes",
-			func(path string, form url.Values, message string) {
+		DescribeTable("input the use case finds malformed is refused with 400 and its message, and nothing changes",
+			func(path string, form url.Values, setup func(error)) {
+				setup(services.Errorf(services.EInvalid, "That is not a valid email address."))
 				r := p.postForm(path, form, false)
 				Expect(r.status).To(Equal(http.StatusBadRequest))
-				Expect(r.doc().Find(`[data-testid="error-message"]`).Text()).To(ContainSubstring(message))
-				Expect(p.connector.actions()).To(BeEmpty())
+				Expect(r.doc().Find(`[data-testid="error-message"]`).Text()).To(Equal("That is not a valid email address."))
+				Expect(r.header.Get("Location")).To(BeEmpty())
 			},
-			Entry("disconnect without an email", "/admin/connections/disconnect", url.Values{"service_id": {"purchase_orders"}}, "an email address is required"),
-			Entry("disconnect with a bad email", "/admin/connections/disconnect", url.Values{"email": {"Bob <bob@example.com>"}, "service_id": {"purchase_orders"}}, "is not a valid email address"),
-			Entry("disconnect without a service", "/admin/connections/disconnect", url.Values{"email": {"bob@example.com"}}, "a valid service id"),
-			Entry("disconnect with a bad service id", "/admin/connections/disconnect", url.Values{"email": {"bob@example.com"}, "service_id": {"../etc"}}, "a valid service id"),
-			Entry("offboard without an email", "/admin/offboard", url.Values{"confirm": {"yes"}}, "an email address is required"),
-			Entry("offboard with a bad email", "/admin/offboard", url.Values{"email": {"bob"}, "confirm": {"yes"}}, "is not a valid email address"),
-			Entry("offboard without the confirmation", "/admin/offboard", url.Values{"email": {"bob@example.com"}}, "tick the box to confirm"),
-			Entry("retry without a token id", "/admin/revocations/retry", url.Values{"service_id": {"crm"}}, "the token id"),
-			Entry("retry with a control character in the token id", "/admin/revocations/retry", url.Values{"service_id": {"crm"}, "token_id": {"tok\n1"}}, "the token id"),
-			Entry("retry with a bad service id", "/admin/revocations/retry", url.Values{"service_id": {"CRM!"}, "token_id": {"tok_old"}}, "a valid service id"),
+			Entry("disconnect", "/admin/connections/disconnect", url.Values{"email": {"bob"}, "service_id": {"purchase_orders"}}, func(err error) {
+				p.connector.DisconnectForFunc = func(string, string) (connector.Disconnection, error) { return connector.Disconnection{}, err }
+			}),
+			Entry("offboard", "/admin/offboard", url.Values{"email": {"bob"}, "confirm": {"yes"}}, func(err error) {
+				p.connector.OffboardFunc = func(string) (connector.OffboardResult, error) { return connector.OffboardResult{}, err }
+			}),
+			Entry("retry", "/admin/revocations/retry", url.Values{"service_id": {"crm"}, "token_id": {"tok\n1"}}, func(err error) {
+				p.connector.RetryFunc = func(string, string) (bool, error) { return false, err }
+			}),
 		)
 
+		It("refuses to offboard without the confirmation, changing nothing", func() {
+			r := p.postForm("/admin/offboard", url.Values{"email": {"bob@example.com"}}, false)
+			Expect(r.status).To(Equal(http.StatusBadRequest))
+			Expect(r.doc().Find(`[data-testid="error-message"]`).Text()).To(ContainSubstring("tick the box to confirm"))
+			Expect(p.connector.actions()).To(BeEmpty())
+		})
+
 		Describe("disconnecting one connection", func() {
+			done := connector.Disconnection{Email: "alice@example.com", ServiceID: "purchase_orders", ServiceName: "Purchase Orders", TokenID: "tok_alice", Revocation: connector.RevocationConfirmed}
+
 			BeforeEach(func() {
-				p.connector.DisconnectForFunc = func(email, serviceID string) error {
-					overview.Connections = overview.Connections[1:]
-					return nil
-				}
+				p.connector.DisconnectForFunc = func(string, string) (connector.Disconnection, error) { return done, nil }
 			})
 
 			It("disconnects that connection and says the key is revoked", func() {
 				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {" Alice@Example.com "}, "service_id": {"purchase_orders"}}, false)
-				Expect(p.connector.actions()).To(Equal([]string{"disconnect-for alice@example.com purchase_orders"}))
+				Expect(p.connector.actions()).To(Equal([]string{"disconnect-for  Alice@Example.com  purchase_orders"}))
 				Expect(followFlash(r)).To(Equal("Disconnected alice@example.com from Purchase Orders: the key is revoked and removed from their account."))
 			})
 
-			It("says so when the key is left queued for revocation", func() {
-				p.connector.DisconnectForFunc = func(email, serviceID string) error {
-					overview.Revocations = append(overview.Revocations, store.Revocation{ServiceID: serviceID, TokenID: "tok_alice", UserEmail: email})
-					return nil
+			It("says so when the key is left queued for revocation, and not that it is revoked", func() {
+				p.connector.DisconnectForFunc = func(string, string) (connector.Disconnection, error) {
+					queued := done
+					queued.Revocation = connector.RevocationPending
+					return queued, nil
 				}
 				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"alice@example.com"}, "service_id": {"purchase_orders"}}, false)
-				Expect(followFlash(r)).To(ContainSubstring("queued for revocation"))
+				flash := followFlash(r)
+				Expect(flash).To(Equal("Disconnected alice@example.com from Purchase Orders: the key is removed from their account and queued for revocation, as the service did not confirm it yet."))
+				Expect(flash).NotTo(ContainSubstring("revoked"))
 			})
 
-			It("changes nothing for a connection that does not exist", func() {
+			It("says so when removing the key from their account failed", func() {
+				p.connector.DisconnectForFunc = func(string, string) (connector.Disconnection, error) {
+					pending := done
+					pending.DeliveryPending = true
+					return pending, nil
+				}
+				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"alice@example.com"}, "service_id": {"purchase_orders"}}, false)
+				Expect(followFlash(r)).To(Equal("Disconnected alice@example.com from Purchase Orders: the key is revoked; removing it from their account failed and is retried."))
+			})
+
+			It("changes nothing for a connection that does not exist, and says so", func() {
+				p.connector.DisconnectForFunc = func(string, string) (connector.Disconnection, error) {
+					return connector.Disconnection{}, services.Errorf(services.ENotFound, "zoe@example.com has no connection to purchase_orders, so nothing was changed.")
+				}
 				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"zoe@example.com"}, "service_id": {"purchase_orders"}}, false)
 				Expect(followFlash(r)).To(Equal("zoe@example.com has no connection to purchase_orders, so nothing was changed."))
-				Expect(p.connector.actions()).To(BeEmpty())
 			})
 
 			It("shows the safe message of a failure, not its detail", func() {
-				p.connector.DisconnectForFunc = func(string, string) error { return errBoom }
+				p.connector.DisconnectForFunc = func(string, string) (connector.Disconnection, error) { return done, errBoom }
 				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"alice@example.com"}, "service_id": {"purchase_orders"}}, false)
 				flash := followFlash(r)
 				Expect(flash).To(HavePrefix("Could not disconnect alice@example.com from Purchase Orders"))
@@ -217,43 +240,82 @@ var _ = Describe("The admin page", func() {
 			})
 		})
 
+		Describe("reviewing an offboarding", func() {
+			It("shows the person, their account, each key and what becomes of it, and the confirmation, changing nothing", func() {
+				expires := at.AddDate(1, 0, 0)
+				p.connector.PlanFunc = func(string) (connector.OffboardPlan, error) {
+					return connector.OffboardPlan{Email: "bob@example.com", Username: "bob", Exchanges: 1, Keys: []connector.OffboardKey{
+						{ServiceID: "purchase_orders", ServiceName: "Purchase Orders", TokenID: "tok_po", Status: connector.StatusConnected, ExpiresAt: expires, RevokeNow: true},
+						{ServiceID: "crm", ServiceName: "CRM", TokenID: "tok_crm", Status: connector.StatusExpired, Why: "The portal has no shared secret for CRM to revoke the key with."},
+					}}, nil
+				}
+				r := p.get("/admin/offboard?email=Bob@Example.com")
+				Expect(r.status).To(Equal(http.StatusOK))
+				Expect(p.connector.adminCalls).To(Equal([]string{"plan Bob@Example.com"}))
+				doc := r.doc()
+				Expect(doc.Find(`[data-testid="offboard-person"]`).Text()).To(Equal("bob@example.com"))
+				Expect(doc.Find(`[data-testid="offboard-account"]`).Text()).To(Equal("bob"))
+				Expect(doc.Find(`[data-testid="offboard-files"]`).Text()).To(ContainSubstring("~/.service_env"))
+				Expect(doc.Find(`[data-testid="offboard-exchanges"]`).Text()).To(ContainSubstring("1 cancelled"))
+				po := doc.Find(`[data-testid="offboard-key"][data-service="purchase_orders"]`)
+				Expect(po.Text()).To(ContainSubstring("tok_po"))
+				Expect(po.Text()).To(ContainSubstring("2027-11-23 12:00 UTC"))
+				Expect(po.Find(`[data-testid="offboard-key-fate"]`).Text()).To(HavePrefix("Revoked at Purchase Orders at once"))
+				crm := doc.Find(`[data-testid="offboard-key"][data-service="crm"]`)
+				Expect(crm.Text()).To(ContainSubstring("expired"))
+				Expect(crm.Find(`[data-testid="offboard-key-fate"]`).Text()).To(Equal("Queued for revocation, not revoked now: The portal has no shared secret for CRM to revoke the key with."))
+				form := doc.Find(`[data-testid="offboard-review"] form`)
+				Expect(form.AttrOr("method", "")).To(Equal("post"))
+				Expect(form.Find(`input[name="email"]`).AttrOr("value", "")).To(Equal("bob@example.com"))
+				Expect(form.Find(`input[name="confirm"][required]`).Length()).To(Equal(1))
+			})
+
+			It("says why a person cannot be offboarded, and offers no confirmation", func() {
+				p.connector.PlanFunc = func(string) (connector.OffboardPlan, error) {
+					return connector.OffboardPlan{}, services.Errorf(services.EConflict, `The server account "alice" holds the keys of another person, alice@example.com: offboarding alice@other.example there would clear that person's files, so nothing was changed.`)
+				}
+				r := p.get("/admin/offboard?email=alice@other.example")
+				Expect(r.status).To(Equal(http.StatusConflict))
+				doc := r.doc()
+				Expect(doc.Find(`[data-testid="offboard-refusal"]`).Text()).To(ContainSubstring("holds the keys of another person, alice@example.com"))
+				Expect(doc.Find(`[data-testid="offboard-review"] form`).Length()).To(BeZero())
+			})
+
+			It("refuses a malformed email with 400", func() {
+				p.connector.PlanFunc = func(string) (connector.OffboardPlan, error) {
+					return connector.OffboardPlan{}, services.Errorf(services.EInvalid, `Offboarding needs the person's email: "bob" is not a valid email address.`)
+				}
+				r := p.get("/admin/offboard?email=bob")
+				Expect(r.status).To(Equal(http.StatusBadRequest))
+				Expect(r.doc().Find(`[data-testid="error-message"]`).Text()).To(ContainSubstring("is not a valid email address"))
+			})
+		})
+
 		Describe("offboarding a person", func() {
-			It("offboards the account their connections name and says what it did", func() {
-				p.connector.OffboardFunc = func(string, string) (connector.OffboardResult, error) {
+			It("offboards them and says what it did", func() {
+				p.connector.OffboardFunc = func(string) (connector.OffboardResult, error) {
 					return connector.OffboardResult{Connections: 3, Revoked: 3, Delivered: true}, nil
 				}
 				r := p.postForm("/admin/offboard", url.Values{"email": {"Bob@Example.com"}, "confirm": {"yes"}}, false)
-				Expect(p.connector.actions()).To(Equal([]string{"offboard bob@example.com []"}))
+				Expect(p.connector.actions()).To(Equal([]string{"offboard Bob@Example.com"}))
 				Expect(followFlash(r)).To(Equal("Offboarded bob@example.com: 3 connections removed, 3 keys revoked, files cleared."))
 			})
 
 			It("says which keys are left queued for revocation", func() {
-				p.connector.OffboardFunc = func(string, string) (connector.OffboardResult, error) {
+				p.connector.OffboardFunc = func(string) (connector.OffboardResult, error) {
 					return connector.OffboardResult{Connections: 2, Queued: 2, Delivered: true}, nil
 				}
 				r := p.postForm("/admin/offboard", url.Values{"email": {"bob@example.com"}, "confirm": {"yes"}}, false)
 				Expect(followFlash(r)).To(Equal("Offboarded bob@example.com: 2 connections removed, 2 keys queued for revocation, files cleared."))
 			})
 
-			It("clears the files of a person without connections, at the account the identity mapping gives", func() {
-				p.connector.OffboardFunc = func(email, username string) (connector.OffboardResult, error) {
-					if username == "" {
-						return connector.OffboardResult{}, services.Errorf(services.ENotFound, "%s has no connections.", email)
-					}
-					return connector.OffboardResult{Delivered: true}, nil
-				}
-				r := p.postForm("/admin/offboard", url.Values{"email": {"carol@example.com"}, "confirm": {"yes"}}, false)
-				Expect(p.connector.actions()).To(Equal([]string{"offboard carol@example.com []", "offboard carol@example.com [carol]"}))
-				Expect(followFlash(r)).To(Equal("Offboarded carol@example.com: 0 connections removed, 0 keys revoked, files cleared."))
-			})
-
-			It("says why when nobody is known by that email", func() {
-				p.connector.OffboardFunc = func(email, _ string) (connector.OffboardResult, error) {
-					return connector.OffboardResult{}, services.Errorf(services.ENotFound, "%s has no connections, and no server account is known for them.", email)
+			It("says why when the person cannot be offboarded", func() {
+				p.connector.OffboardFunc = func(email string) (connector.OffboardResult, error) {
+					return connector.OffboardResult{}, services.Errorf(services.ENotFound, "zoe@elsewhere.org has no connections, and no server account of theirs is known, so nothing was changed.")
 				}
 				r := p.postForm("/admin/offboard", url.Values{"email": {"zoe@elsewhere.org"}, "confirm": {"yes"}}, false)
-				Expect(p.connector.actions()).To(Equal([]string{"offboard zoe@elsewhere.org []"}))
-				Expect(followFlash(r)).To(Equal("Could not offboard zoe@elsewhere.org: zoe@elsewhere.org has no connections, and no server account is known for them."))
+				Expect(p.connector.actions()).To(Equal([]string{"offboard zoe@elsewhere.org"}))
+				Expect(followFlash(r)).To(Equal("Could not offboard zoe@elsewhere.org: zoe@elsewhere.org has no connections, and no server account of theirs is known, so nothing was changed."))
 			})
 		})
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/service-connector/service-connector/components"
 	"github.com/service-connector/service-connector/services/connector"
-	"github.com/service-connector/service-connector/services/registry"
 )
 
 // adminTimeLayout is how times show on the admin page: unambiguous, to the minute, in UTC.
@@ -19,7 +18,7 @@ func adminTime(t time.Time) string {
 }
 
 // registryStatusView shapes the live registry's status for the admin page.
-func registryStatusView(st registry.Status) components.RegistryStatusView {
+func registryStatusView(st RegistryStatus) components.RegistryStatusView {
 	return components.RegistryStatusView{Source: st.Source, Services: st.Services, LoadedAt: adminTime(st.LoadedAt), Problems: st.Problems}
 }
 
@@ -27,9 +26,7 @@ func registryStatusView(st registry.Status) components.RegistryStatusView {
 // overview holds none.
 func adminProps(ov connector.AdminOverview) components.AdminProps {
 	var p components.AdminProps
-	names := map[string]string{}
 	for _, s := range ov.Services {
-		names[s.Service.ID] = s.Service.Name
 		v := components.AdminServiceView{
 			ID: s.Service.ID, Name: s.Service.Name, Enabled: s.Service.Enabled, Configured: s.Configured,
 			Health: components.HealthUnknown, HealthReason: s.Health.Reason, Connections: s.Connections,
@@ -49,12 +46,8 @@ func adminProps(ov connector.AdminOverview) components.AdminProps {
 		})
 	}
 	for _, r := range ov.Revocations {
-		name := names[r.ServiceID]
-		if name == "" {
-			name = r.ServiceID
-		}
 		p.Revocations = append(p.Revocations, components.AdminRevocationView{
-			ServiceID: r.ServiceID, ServiceName: name, Email: r.UserEmail, TokenID: r.TokenID, Reason: r.Reason,
+			ServiceID: r.ServiceID, ServiceName: r.ServiceName, Email: r.UserEmail, TokenID: r.TokenID, Reason: r.Reason,
 			QueuedAt: adminTime(r.QueuedAt), Attempts: r.Attempts, NextAttemptAt: adminTime(r.NextAttemptAt),
 			LastError: r.LastError, NeedsAttention: r.NeedsAttention,
 		})
@@ -71,6 +64,22 @@ func adminProps(ov connector.AdminOverview) components.AdminProps {
 		})
 	}
 	return p
+}
+
+// offboardPlanView shapes what offboarding a person will do for the review page.
+func offboardPlanView(plan connector.OffboardPlan) *components.OffboardPlanView {
+	v := &components.OffboardPlanView{Email: plan.Email, Username: plan.Username, Exchanges: plan.Exchanges}
+	for _, k := range plan.Keys {
+		fate := "Revoked at " + k.ServiceName + " at once; should the service not confirm it, it waits in the revocation queue and the portal keeps trying."
+		if !k.RevokeNow {
+			fate = "Queued for revocation, not revoked now: " + k.Why
+		}
+		v.Keys = append(v.Keys, components.OffboardKeyView{
+			ServiceID: k.ServiceID, ServiceName: k.ServiceName, TokenID: k.TokenID, Status: statusText(k.Status),
+			ExpiresAt: adminTime(k.ExpiresAt), Fate: fate,
+		})
+	}
+	return v
 }
 
 func statusText(s connector.Status) string {

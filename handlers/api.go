@@ -82,7 +82,9 @@ func (h *Handlers) ListAPI(c *gin.Context) {
 }
 
 // ConnectAPI serves POST /api/service-connectors/connect with {"service_id": "..."}.
-func (h *Handlers) ConnectAPI(c *gin.Context) { h.changeAPI(c, h.connect, connectedMessage) }
+func (h *Handlers) ConnectAPI(c *gin.Context) {
+	h.changeAPI(c, h.connector.Connect, connectedMessage)
+}
 
 // DisconnectAPI serves POST /api/service-connectors/disconnect with {"service_id": "..."}.
 func (h *Handlers) DisconnectAPI(c *gin.Context) {

@@ -80,6 +80,16 @@ var _ = Describe("JSON API", func() {
 			Expect(p.connector.calls).To(ContainElements("connect alice purchase_orders", "disconnect alice purchase_orders"))
 		})
 
+		It("answers a disconnect whose revocation the service did not confirm without saying revoked", func() {
+			p.connector.DisconnectFunc = func(services.User, string) (connector.ServiceState, error) {
+				st := connector.ServiceState{Service: poService, Configured: true, Status: connector.StatusNotConnected, Revocation: connector.RevocationPending}
+				return st, nil
+			}
+			r := p.postJSON("/api/service-connectors/disconnect", `{"service_id": "purchase_orders"}`)
+			Expect(r.status).To(Equal(http.StatusOK))
+			Expect(r.body).To(MatchJSON(`{"success": true, "message": "Purchase Orders is disconnected. Its key is removed from your server account; its revocation is pending, as Purchase Orders has not confirmed it yet, and the portal keeps trying."}`))
+		})
+
 		DescribeTable("answers a failure with a real status and a safe message",
 			func(err error, status int, message string) {
 				p.connector.ConnectFunc = func(services.User, string) (connector.ServiceState, error) {

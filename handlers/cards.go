@@ -18,7 +18,7 @@ type change func(ctx context.Context, user services.User, serviceID string) (con
 // ConnectCard serves POST /connectors/:id/connect: from htmx it answers the new card and a
 // flash; from a plain form it redirects to the dashboard with the flash.
 func (h *Handlers) ConnectCard(c *gin.Context) {
-	h.changeCard(c, h.connect, connectedMessage)
+	h.changeCard(c, h.connector.Connect, connectedMessage)
 }
 
 // DisconnectCard serves POST /connectors/:id/disconnect, like ConnectCard.
@@ -26,23 +26,28 @@ func (h *Handlers) DisconnectCard(c *gin.Context) {
 	h.changeCard(c, h.connector.Disconnect, disconnectedMessage)
 }
 
-// connect is the Connect use case, refused up front for a person without a server account:
-// there would be nowhere to deliver the key.
-func (h *Handlers) connect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error) {
-	if !h.accountOK(user.Username) {
-		return connector.ServiceState{}, services.Errorf(services.EUnavailable,
-			"There is no server account for %s yet, so Connect is unavailable. Ask an admin to create it.", user.Username)
-	}
-	return h.connector.Connect(ctx, user, serviceID)
-}
-
 func connectedMessage(st connector.ServiceState) string {
 	return fmt.Sprintf("%s is connected. Your key is in ~/.service_env as %s; run your sync script to bring it to your laptop.",
 		st.Service.Name, st.Service.EnvVarName)
 }
 
+// disconnectedMessage says what a Disconnect did, and says "revoked" only when the service
+// confirmed it: a key it has not confirmed may still work until the portal's retry does.
 func disconnectedMessage(st connector.ServiceState) string {
-	return fmt.Sprintf("%s is disconnected. Its key is revoked and removed from your server account.", st.Service.Name)
+	name := st.Service.Name
+	revoked := st.Revocation == connector.RevocationConfirmed
+	switch {
+	case st.Revocation == "":
+		return name + " is disconnected."
+	case revoked && !st.DeliveryPending:
+		return name + " is disconnected. Its key is revoked and removed from your server account."
+	case revoked:
+		return name + " is disconnected. Its key is revoked; removing it from your server account is pending, and the portal keeps trying."
+	case !st.DeliveryPending:
+		return fmt.Sprintf("%s is disconnected. Its key is removed from your server account; its revocation is pending, as %s has not confirmed it yet, and the portal keeps trying.", name, name)
+	default:
+		return name + " is disconnected. Removing its key from your server account and revoking it are both pending; the portal keeps trying."
+	}
 }
 
 func (h *Handlers) changeCard(c *gin.Context, run change, success func(connector.ServiceState) string) {

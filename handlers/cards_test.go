@@ -49,6 +49,27 @@ var _ = Describe("Service cards", func() {
 			Expect(r.doc().Find("#card-purchase_orders").AttrOr("data-state", "")).To(Equal("not_connected"))
 			Expect(r.doc().Find("#flash").Text()).To(ContainSubstring("Purchase Orders is disconnected"))
 		})
+
+		DescribeTable("says the key is revoked only when the service confirmed it",
+			func(revocation connector.Revocation, deliveryPending bool, message string) {
+				p.connector.DisconnectFunc = func(services.User, string) (connector.ServiceState, error) {
+					st := notConnected
+					st.Revocation, st.DeliveryPending = revocation, deliveryPending
+					return st, nil
+				}
+				flash := strings.TrimSpace(p.postForm("/connectors/purchase_orders/disconnect", nil, true).doc().Find("#flash").Text())
+				Expect(flash).To(Equal(message))
+			},
+			Entry("revoked and removed", connector.RevocationConfirmed, false,
+				"Purchase Orders is disconnected. Its key is revoked and removed from your server account."),
+			Entry("removed, revocation pending", connector.RevocationPending, false,
+				"Purchase Orders is disconnected. Its key is removed from your server account; its revocation is pending, as Purchase Orders has not confirmed it yet, and the portal keeps trying."),
+			Entry("revoked, removal pending", connector.RevocationConfirmed, true,
+				"Purchase Orders is disconnected. Its key is revoked; removing it from your server account is pending, and the portal keeps trying."),
+			Entry("both pending", connector.RevocationPending, true,
+				"Purchase Orders is disconnected. Removing its key from your server account and revoking it are both pending; the portal keeps trying."),
+			Entry("nothing was connected", connector.Revocation(""), false, "Purchase Orders is disconnected."),
+		)
 	})
 
 	DescribeTable("a failure shows in the card in plain words, with a real status",

@@ -16,7 +16,7 @@ func (h *Handlers) Dashboard(c *gin.Context) {
 		User:  components.UserView{Email: user.Email, Username: user.Username, Admin: h.admins[normalize(user.Email)]},
 		Cards: cardViews(h.connector.Overview(c.Request.Context(), user)),
 	}
-	if !h.accountOK(user.Username) {
+	if !h.connector.HasAccount(user) {
 		props.NoAccount = true
 		for i := range props.Cards {
 			props.Cards[i].CanConnect = false

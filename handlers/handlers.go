@@ -11,21 +11,35 @@ import (
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
-	"github.com/service-connector/service-connector/services/registry"
 )
 
-// Connector is what the handlers need of the connection use cases.
+// Connector is what the dashboard, the service cards and the JSON API need of the
+// connection use cases.
 type Connector interface {
 	Overview(ctx context.Context, user services.User) []connector.ServiceState
 	State(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 	Connect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 	Disconnect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 	Health(ctx context.Context) []connector.ServiceHealth
-	// Admin and the methods below serve the admin page.
+	HasAccount(user services.User) bool
+}
+
+// Admin is what the admin page needs of the connection use cases. They validate what an
+// admin typed themselves and answer EInvalid when it is malformed.
+type Admin interface {
 	Admin(ctx context.Context) connector.AdminOverview
-	DisconnectFor(ctx context.Context, email, serviceID string) error
-	Offboard(ctx context.Context, email, username string) (connector.OffboardResult, error)
-	RetryRevocation(serviceID, tokenID string) (bool, error)
+	DisconnectFor(ctx context.Context, email, serviceID string) (connector.Disconnection, error)
+	OffboardPlan(ctx context.Context, email string) (connector.OffboardPlan, error)
+	Offboard(ctx context.Context, email string) (connector.OffboardResult, error)
+	RetryRevocation(ctx context.Context, serviceID, tokenID string) (bool, error)
+}
+
+// RegistryStatus is what the admin page shows of the registry in service.
+type RegistryStatus struct {
+	Source   string    // the registry file, or a name for the embedded example
+	Services int       // how many services it lists
+	LoadedAt time.Time // when the registry in service was loaded
+	Problems []string  // why the file on disk is not the one in service; empty when it is
 }
 
 // Identity maps a sign-in email to the server account files are delivered to.
@@ -55,6 +69,7 @@ type Check struct {
 // Config holds what the handlers are built from.
 type Config struct {
 	Connector  Connector
+	Admin      Admin
 	Identity   Identity
 	Log        *slog.Logger
 	Demo       bool     // offers the dev sign-in
@@ -65,17 +80,15 @@ type Config struct {
 	// Google signs people in (serve); AllowedDomains are the email domains it lets in.
 	Google         Google
 	AllowedDomains []string
-	// AccountExists reports whether the server has an account of that name; nil means every
-	// name has one (the demo creates its homes itself).
-	AccountExists func(username string) bool
 	// Registry says, for the admin page, which registry is in service and whether the file
 	// on disk has problems; nil shows nothing is known about it.
-	Registry func() registry.Status
+	Registry func() RegistryStatus
 }
 
 // Handlers serves the portal's routes. Build it with New; app wires it to the router.
 type Handlers struct {
 	connector  Connector
+	admin      Admin
 	identity   Identity
 	log        *slog.Logger
 	demo       bool
@@ -85,14 +98,14 @@ type Handlers struct {
 	ready      []Check
 	google     Google
 	domains    map[string]bool
-	accountOK  func(string) bool
-	registry   func() registry.Status
+	registry   func() RegistryStatus
 }
 
 // New returns the handlers over cfg.
 func New(cfg Config) *Handlers {
 	h := &Handlers{
 		connector:  cfg.Connector,
+		admin:      cfg.Admin,
 		identity:   cfg.Identity,
 		log:        cfg.Log,
 		demo:       cfg.Demo,
@@ -102,11 +115,7 @@ func New(cfg Config) *Handlers {
 		ready:      cfg.Ready,
 		google:     cfg.Google,
 		domains:    map[string]bool{},
-		accountOK:  cfg.AccountExists,
 		registry:   cfg.Registry,
-	}
-	if h.accountOK == nil {
-		h.accountOK = func(string) bool { return true }
 	}
 	for _, d := range cfg.AllowedDomains {
 		h.domains[strings.ToLower(strings.TrimSpace(d))] = true

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -33,8 +34,10 @@ type fakeConnector struct {
 	DisconnectFunc func(user services.User, id string) (connector.ServiceState, error)
 	StateFunc      func(user services.User, id string) (connector.ServiceState, error)
 	HealthFunc     func() []connector.ServiceHealth
-	calls          []string
-	adminFake      // the admin page's use cases, in admin_fake_test.go
+	// NoAccount lists the server accounts that do not exist; every other one does.
+	NoAccount []string
+	calls     []string
+	adminFake // the admin page's use cases, in admin_fake_test.go
 }
 
 func (f *fakeConnector) record(call string) {
@@ -68,6 +71,10 @@ func (f *fakeConnector) Health(context.Context) []connector.ServiceHealth {
 	return f.HealthFunc()
 }
 
+func (f *fakeConnector) HasAccount(u services.User) bool {
+	return !slices.Contains(f.NoAccount, u.Username)
+}
+
 // fakeIdentity maps emails at example.com to their local part.
 type fakeIdentity struct{}
 
@@ -98,7 +105,7 @@ func newPortal() *portal {
 	GinkgoHelper()
 	p := &portal{connector: &fakeConnector{}, log: &bytes.Buffer{}}
 	h := handlers.New(handlers.Config{
-		Connector: p.connector, Identity: fakeIdentity{}, Demo: true,
+		Connector: p.connector, Admin: p.connector, Identity: fakeIdentity{}, Demo: true,
 		DemoPeople: []string{"alice@example.com"}, Admins: []string{"Boss@Example.com"},
 		Log:      slog.New(slog.NewTextHandler(p.log, nil)),
 		Registry: testRegistryStatus,
@@ -114,6 +121,7 @@ func newPortal() *portal {
 	web.GET("/", h.RequirePage, h.Dashboard)
 	web.GET("/admin", h.RequirePage, h.Admin)
 	web.POST("/admin/connections/disconnect", h.RequirePage, h.AdminDisconnect)
+	web.GET("/admin/offboard", h.RequirePage, h.AdminOffboardReview)
 	web.POST("/admin/offboard", h.RequirePage, h.AdminOffboard)
 	web.POST("/admin/revocations/retry", h.RequirePage, h.AdminRetryRevocation)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)

@@ -49,6 +49,18 @@ var _ = Describe("Pages", func() {
 			})
 		})
 
+		When("the person has no server account", func() {
+			It("says so and offers no Connect", func() {
+				p.connector.NoAccount = []string{"alice"}
+				p.signIn("alice@example.com")
+				doc := p.get("/").doc()
+				Expect(doc.Find(`[data-testid="no-account"]`).Text()).To(ContainSubstring("no server account for alice yet"))
+				connect := doc.Find(`[data-testid="service-card-crm"] [data-testid="connect"]`)
+				Expect(connect.Length()).To(Equal(1))
+				Expect(connect.AttrOr("disabled", "absent")).NotTo(Equal("absent"))
+			})
+		})
+
 		When("a person is signed in", func() {
 			var r response
 			BeforeEach(func() {

@@ -1,7 +1,8 @@
 // Package services is the domain of Service Connector: the types every use case shares and
 // the error vocabulary. Its subpackages hold the registry, the store, the exchange client,
-// the connector use cases, delivery, identity and the reference service. Nothing under
-// services imports gin or templ.
+// the connector use cases, delivery and identity. Nothing under services imports gin or
+// templ. The tools for service owners, the reference service and the probe, live beside
+// the domain in deploy/.
 package services
 
 import (

@@ -174,6 +174,24 @@ var _ = Describe("Connector", func() {
 			Entry("a service without a shared secret", "crm", func(w *world) { delete(w.secrets, "crm") }, services.EUnavailable, "CRM is not configured yet"),
 		)
 
+		When("the person has no server account", func() {
+			BeforeEach(func() {
+				w = newWorld(func(_ *string, o *connector.Options) {
+					o.AccountExists = func(username string) bool { return username != "alice" }
+				})
+			})
+
+			It("refuses before it asks any service for a key, and says so", func() {
+				Expect(w.conn.HasAccount(w.alice)).To(BeFalse())
+				_, err := w.conn.Connect(ctx(), w.alice, "purchase_orders")
+				Expect(services.ErrorCode(err)).To(Equal(services.EUnavailable))
+				Expect(services.ErrorMessage(err)).To(Equal("There is no server account for alice yet, so Connect is unavailable. Ask an admin to create it."))
+				Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
+				Expect(w.installer.calls).To(BeZero())
+				Expect(w.conn.HasAccount(services.User{Email: "bob@example.com", Username: "bob"})).To(BeTrue())
+			})
+		})
+
 		When("the person double-clicks Connect", func() {
 			It("mints one live key", func() {
 				var wg sync.WaitGroup

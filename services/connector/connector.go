@@ -2,11 +2,18 @@
 // connect one (exchange → record → deliver), and disconnect one (forget → deliver → revoke).
 // It owns the lifecycle invariants of DESIGN.md: changes for one person are serialized, and
 // every key a service minted for us is either recorded and delivered, or revoked.
+//
+// One file per step of the lifecycle: connect.go (Connect's steps), disconnect.go,
+// intents.go (an exchange's intent from reserve to settle, and its recovery), deliver.go
+// (delivery and the pending-delivery mark), revoke.go (the revocation queue), reconcile.go
+// (the background worker), remove.go (services leaving the registry), offboard.go, and
+// overview.go, admin.go and health.go for what people and admins see.
 package connector
 
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,13 +32,24 @@ type Registry interface {
 }
 
 // Store is the record of connections, with the revocation queue, pending deliveries and
-// exchange intents that make the lifecycle survive faults and crashes.
+// exchange intents that make the lifecycle survive faults and crashes. Every read names the
+// rows of one person, one account or one service, or the work that is due, so a store over
+// a database answers a click from its indexes; only the admin overview reads everything.
 type Store interface {
 	Get(email, serviceID string) (services.Connection, bool)
 	ForUser(email string) []services.Connection
-	All() []services.Connection
+	ConnectionsOf(serviceID string) []services.Connection
+	ServiceIDs() []string
+	ExpiredBetween(after, until time.Time) []services.Connection
+	AccountHolders(username string) []string
 	Delivery(email string) (store.PendingDelivery, bool)
 	Intent(requestID string) (store.Intent, bool)
+	IntentsOf(email string) []store.Intent
+	DueIntents(now time.Time) []store.Intent
+	DueDeliveries(now time.Time) []store.PendingDelivery
+	DueRevocations(now time.Time) []store.Revocation
+	Backlog() store.Backlog
+	// State is everything the store holds; the admin overview, which shows it all, reads it.
 	State() store.State
 	Update(fn func(tx *store.Tx) error) error
 }
@@ -50,6 +68,11 @@ type Installer interface {
 
 // Secrets returns the shared secret of a service, and false when none is configured.
 type Secrets func(serviceID string) (services.Secret, bool)
+
+// Accounts maps an email to the server account it signs in as.
+type Accounts interface {
+	Username(email string) (string, error)
+}
 
 // Options tune the connector; the zero value of each field picks the default.
 type Options struct {
@@ -72,7 +95,19 @@ type Options struct {
 	MaxRevokeAttempts int
 	// ReconcileInterval is how often Run looks for due work when nothing woke it; 1 second.
 	ReconcileInterval time.Duration
+	// Accounts finds the server account of a person no record names, for offboarding them;
+	// nil means such a person cannot be offboarded.
+	Accounts Accounts
+	// AccountExists reports whether the server has an account of that name: Connect refuses
+	// a person without one, as there is nowhere to deliver. nil means every name has one
+	// (the demo creates its homes itself).
+	AccountExists func(username string) bool
 }
+
+// callTimeout bounds one call made outside a use case's own deadline: a revocation, a
+// delivery or a replayed exchange of the worker, and the delivery that restores the state a
+// failed connect rolled back.
+const callTimeout = 15 * time.Second
 
 // Connector runs the use cases. It is safe for concurrent use.
 type Connector struct {
@@ -89,50 +124,51 @@ type Connector struct {
 
 // New returns a Connector over its collaborators.
 func New(registry Registry, store Store, exchanger Exchanger, installer Installer, secrets Secrets, opts Options) *Connector {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Log == nil {
-		opts.Log = slog.Default()
-	}
-	if opts.DefaultTTLDays <= 0 {
-		opts.DefaultTTLDays = 365
-	}
-	if opts.ExpiryWarning <= 0 {
-		opts.ExpiryWarning = 14 * 24 * time.Hour
-	}
-	if opts.OperationTimeout <= 0 {
-		opts.OperationTimeout = 45 * time.Second
-	}
-	if opts.HealthInterval <= 0 {
-		opts.HealthInterval = 30 * time.Second
-	}
-	if opts.RetryBase <= 0 {
-		opts.RetryBase = 2 * time.Second
-	}
-	if opts.RetryMax <= 0 {
-		opts.RetryMax = 5 * time.Minute
-	}
-	if opts.MaxRevokeAttempts <= 0 {
-		opts.MaxRevokeAttempts = 10
-	}
-	if opts.ReconcileInterval <= 0 {
-		opts.ReconcileInterval = time.Second
-	}
-	if opts.NewRequestID == nil {
-		opts.NewRequestID = uuid.NewString
-	}
 	return &Connector{
 		registry:  registry,
 		store:     store,
 		exchanger: exchanger,
 		installer: installer,
 		secrets:   secrets,
-		opts:      opts,
+		opts:      opts.withDefaults(),
 		locks:     newUserLocks(),
 		health:    newHealthCache(),
 		work:      newWorkState(),
 	}
+}
+
+// withDefaults fills in the default of every field left zero.
+func (o Options) withDefaults() Options {
+	orDefault := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	orDefault(&o.ExpiryWarning, 14*24*time.Hour)
+	orDefault(&o.OperationTimeout, 45*time.Second)
+	orDefault(&o.HealthInterval, 30*time.Second)
+	orDefault(&o.RetryBase, 2*time.Second)
+	orDefault(&o.RetryMax, 5*time.Minute)
+	orDefault(&o.ReconcileInterval, time.Second)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.DefaultTTLDays <= 0 {
+		o.DefaultTTLDays = 365
+	}
+	if o.MaxRevokeAttempts <= 0 {
+		o.MaxRevokeAttempts = 10
+	}
+	if o.NewRequestID == nil {
+		o.NewRequestID = uuid.NewString
+	}
+	if o.AccountExists == nil {
+		o.AccountExists = func(string) bool { return true }
+	}
+	return o
 }
 
 // operation returns the context a use case runs in: ctx's values, not its cancellation, and
@@ -152,4 +188,36 @@ func (c *Connector) service(id string) (services.Service, error) {
 		return services.Service{}, services.Errorf(services.ENotFound, "There is no service with the id %q.", id)
 	}
 	return svc, nil
+}
+
+// now is the connector's clock, to the second: what the store keeps and the cards show.
+func (c *Connector) now() time.Time { return c.opts.Now().UTC().Truncate(time.Second) }
+
+// ttlDays is the key lifetime to ask the service for.
+func (c *Connector) ttlDays(svc services.Service) int {
+	if svc.TTLDays > 0 {
+		return svc.TTLDays
+	}
+	return c.opts.DefaultTTLDays
+}
+
+// backoff is how long to wait after the attempts-th failure: RetryBase doubled per earlier
+// failure, at most RetryMax, with "equal jitter" (a uniform half of it added to the other
+// half) so that many failures at once do not retry in lockstep.
+func (c *Connector) backoff(attempts int) time.Duration {
+	d := c.opts.RetryBase
+	for i := 1; i < attempts && d < c.opts.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, c.opts.RetryMax)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// failed records a failed attempt in a queue entry's retry bookkeeping: one attempt more,
+// the next one after a backoff, and the safe message of why it failed.
+func (c *Connector) failed(r *store.Retry, cause error) {
+	r.Attempts++
+	r.NextAttemptAt = c.now().Add(c.backoff(r.Attempts))
+	r.LastError = services.ErrorMessage(cause)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/delivery"
+	"github.com/service-connector/service-connector/services/store"
 )
 
 // bundle builds the person's whole desired state from the store: one env entry and one skill
@@ -69,4 +71,91 @@ func (c *Connector) install(ctx context.Context, user services.User, b delivery.
 		return services.Wrap(services.EUnavailable, err,
 			"We could not deliver the change to your server account %q.", user.Username)
 	}
+}
+
+// deliverOrMark delivers the person's whole state; on success it clears their pending
+// delivery, on failure it records the attempt so the worker retries after a backoff.
+// The person's lock must be held.
+func (c *Connector) deliverOrMark(ctx context.Context, user services.User) error {
+	delivered, deliverErr := c.deliver(ctx, user)
+	err := c.store.Update(func(tx *store.Tx) error {
+		if deliverErr == nil {
+			return c.clearDelivery(tx, user, delivered)
+		}
+		d, pending := tx.Delivery(user.Email)
+		if !pending {
+			d = c.newMark(user)
+		}
+		d.Username = user.Username
+		c.failed(&d.Retry, deliverErr)
+		return tx.PutDelivery(d)
+	})
+	if err != nil {
+		c.opts.Log.Error("could not record the delivery's outcome", "user", user.Email, "err", err)
+	}
+	if deliverErr != nil {
+		c.work.notify()
+	}
+	return deliverErr
+}
+
+// redeliver is the worker's retry of a pending delivery of a person's whole state.
+func (c *Connector) redeliver(ctx context.Context, d store.PendingDelivery) {
+	unlock, err := c.locks.lock(ctx, d.Username)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	cur, ok := c.store.Delivery(d.UserEmail)
+	if !ok || !cur.Due(c.opts.Now()) {
+		return // delivered meanwhile, or tried again by a use case
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	if err := c.deliverOrMark(ctx, services.User{Email: cur.UserEmail, Username: cur.Username}); err != nil {
+		c.opts.Log.Warn("pending delivery failed again; will retry", "user", cur.UserEmail, "attempts", cur.Attempts+1, "err", err)
+		return
+	}
+	c.opts.Log.Info("pending delivery done", "user", cur.UserEmail, "attempts", cur.Attempts+1)
+}
+
+// newMark is a fresh pending delivery of the person, due at once.
+func (c *Connector) newMark(user services.User) store.PendingDelivery {
+	return store.PendingDelivery{UserEmail: user.Email, Username: user.Username, Since: c.now()}
+}
+
+// markPending marks the person's delivery as pending inside a store change, keeping an
+// earlier mark as it is. A new mark waits RetryBase before the worker tries it, as the
+// caller is about to deliver itself.
+func (c *Connector) markPending(tx *store.Tx, user services.User) error {
+	d, ok := tx.Delivery(user.Email)
+	if !ok {
+		d = c.newMark(user)
+		d.NextAttemptAt = d.Since.Add(c.opts.RetryBase)
+	}
+	return tx.PutDelivery(d)
+}
+
+// markPendingNow marks the person's delivery as pending inside a store change, due at once:
+// nobody else is about to deliver.
+func (c *Connector) markPendingNow(tx *store.Tx, user services.User) error {
+	d, ok := tx.Delivery(user.Email)
+	if !ok {
+		d = c.newMark(user)
+	}
+	d.NextAttemptAt = time.Time{}
+	return tx.PutDelivery(d)
+}
+
+// clearDelivery settles the person's delivery mark inside a store change, after a delivery
+// of the state delivered succeeded: the mark is cleared when that is still the state the
+// store holds for them. When it is not, a change came in between (another process, a
+// removal, an expiry) and the files may hold an older state than the store, so the mark is
+// kept, or set, and due at once.
+func (c *Connector) clearDelivery(tx *store.Tx, user services.User, delivered delivery.Bundle) error {
+	if sameBundle(delivered, c.bundleOf(tx.ForUser(user.Email))) {
+		tx.RemoveDelivery(user.Email)
+		return nil
+	}
+	return c.markPendingNow(tx, user)
 }

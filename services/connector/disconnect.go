@@ -3,15 +3,11 @@ package connector
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/service-connector/service-connector/services"
-	"github.com/service-connector/service-connector/services/delivery"
+	"github.com/service-connector/service-connector/services/identity"
 	"github.com/service-connector/service-connector/services/store"
 )
-
-// revokeTimeout bounds one revoke call, and a delivery made outside a use case's deadline.
-const revokeTimeout = 15 * time.Second
 
 // Disconnect removes the person's key for the service everywhere: forget → deliver → revoke.
 // Disconnecting a service that is not connected changes nothing and is not an error.
@@ -19,8 +15,8 @@ const revokeTimeout = 15 * time.Second
 // Forgetting the key, queueing its revocation and marking the delivery pending are one
 // store change, so from then on nothing can lose the key: the delivery and the revocation
 // are tried at once, and whatever fails is retried by the worker (see Run). The answer says
-// so: a disconnect whose delivery failed shows "delivery pending"; a revocation that failed
-// waits in the queue, which admins see.
+// what happened: its DeliveryPending when the delivery failed, and its Revocation whether
+// the service confirmed the key revoked or the key waits in the queue, which admins see.
 func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceID string) (ServiceState, error) {
 	ctx, cancel := c.operation(ctx)
 	defer cancel()
@@ -28,85 +24,73 @@ func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceI
 	if err != nil {
 		return ServiceState{}, err
 	}
-	email := strings.ToLower(user.Email)
+	user.Email = strings.ToLower(user.Email)
 	unlock, err := c.locks.lock(ctx, user.Username)
 	if err != nil {
 		return ServiceState{}, err
 	}
 	defer unlock()
 
-	conn, ok := c.store.Get(email, svc.ID)
+	conn, ok := c.store.Get(user.Email, svc.ID)
 	if !ok {
-		return c.stateOf(svc, email), nil
+		return c.stateOf(svc, user.Email), nil
 	}
-	r := c.newRevocation(svc.ID, conn.TokenID, email, "disconnected")
-	err = c.store.Update(func(tx *store.Tx) error {
-		tx.Delete(email, svc.ID)
+	queued, err := c.commitRevocations(func(tx *store.Tx, queue queueFunc) error {
+		tx.Delete(user.Email, svc.ID)
 		if err := c.markPending(tx, user); err != nil {
 			return err
 		}
-		return tx.QueueRevocation(r)
+		return queue(c.newRevocation(svc.ID, conn.TokenID, user.Email, "disconnected"))
 	})
 	if err != nil {
 		return ServiceState{}, services.Wrap(services.EInternal, err, "delete connection")
 	}
 	if err := c.deliverOrMark(ctx, user); err != nil {
-		c.opts.Log.Error("delivery after disconnect failed; the reconciler will retry", "service", svc.ID, "user", email, "err", err)
+		c.opts.Log.Error("delivery after disconnect failed; the worker will retry", "service", svc.ID, "user", user.Email, "err", err)
 	}
-	c.revokeNow(r)
-	c.opts.Log.Info("disconnected", "service", svc.ID, "user", email, "token_id", conn.TokenID)
-	return c.stateOf(svc, email), nil
+	st := c.stateOf(svc, user.Email)
+	st.Revocation = RevocationPending
+	if c.revokeNow(ctx, queued...) == len(queued) {
+		st.Revocation = RevocationConfirmed
+	}
+	c.opts.Log.Info("disconnected", "service", svc.ID, "user", user.Email, "token_id", conn.TokenID, "revocation", string(st.Revocation))
+	return st, nil
 }
 
-// markPending marks the person's delivery as pending inside a store change, keeping an
-// earlier mark's history. The worker waits a little before
-// it tries, as the caller is about to deliver itself.
-func (c *Connector) markPending(tx *store.Tx, user services.User) error {
-	d, ok := tx.Delivery(user.Email)
-	if !ok {
-		now := c.now()
-		d = store.PendingDelivery{UserEmail: user.Email, Username: user.Username, Since: now, NextAttemptAt: now.Add(c.opts.RetryBase)}
-	}
-	return tx.PutDelivery(d)
+// Disconnection is what an admin's Disconnect did: whose key, for which service, and
+// whether the service confirmed it revoked.
+type Disconnection struct {
+	Email       string
+	ServiceID   string
+	ServiceName string // the service id when the registry no longer has it
+	TokenID     string
+	// Revocation is RevocationConfirmed when the service confirmed the key revoked, and
+	// RevocationPending when it waits in the queue.
+	Revocation Revocation
+	// DeliveryPending is set when removing the key from the person's account failed; the
+	// worker retries it.
+	DeliveryPending bool
 }
 
-// clearDelivery settles the person's delivery mark inside a store change, after a delivery
-// of the state delivered succeeded: the mark is cleared when that is still the state the
-// store holds for them. When it is not, a change came in between (another process, a
-// removal, an expiry) and the files may hold an older state than the store, so the mark is
-// kept, or set, and due at once.
-func (c *Connector) clearDelivery(tx *store.Tx, user services.User, delivered delivery.Bundle) error {
-	if sameBundle(delivered, c.bundleOf(tx.ForUser(user.Email))) {
-		tx.RemoveDelivery(user.Email)
-		return nil
-	}
-	return c.markPendingNow(tx, user)
-}
-
-// deliverOrMark delivers the person's whole state; on success it clears their pending
-// delivery, on failure it records the attempt so the reconciler retries after a backoff.
-// The person's lock must be held.
-func (c *Connector) deliverOrMark(ctx context.Context, user services.User) error {
-	delivered, deliverErr := c.deliver(ctx, user)
-	err := c.store.Update(func(tx *store.Tx) error {
-		d, pending := tx.Delivery(user.Email)
-		if deliverErr == nil {
-			return c.clearDelivery(tx, user, delivered)
-		}
-		if !pending {
-			d = store.PendingDelivery{UserEmail: user.Email, Username: user.Username, Since: c.now()}
-		}
-		d.Username = user.Username
-		d.Attempts++
-		d.NextAttemptAt = c.now().Add(c.backoff(d.Attempts))
-		d.LastError = services.ErrorMessage(deliverErr)
-		return tx.PutDelivery(d)
-	})
+// DisconnectFor disconnects one connection on an admin's behalf; the person is the one the
+// connection records. A malformed email or service id is an EInvalid error, a connection
+// that does not exist ENotFound. Once the connection is found the Disconnection names it,
+// even when the disconnect then fails.
+func (c *Connector) DisconnectFor(ctx context.Context, email, serviceID string) (Disconnection, error) {
+	email, err := identity.NormalizeEmail(email)
 	if err != nil {
-		c.opts.Log.Error("could not record the delivery's outcome", "user", user.Email, "err", err)
+		return Disconnection{}, services.Errorf(services.EInvalid, "Disconnect needs the person's email: %s.", services.ErrorMessage(err))
 	}
-	if deliverErr != nil {
-		c.work.notify()
+	serviceID = strings.TrimSpace(serviceID)
+	if !services.ValidServiceID(serviceID) {
+		return Disconnection{}, services.Errorf(services.EInvalid, "Disconnect needs a valid service id.")
 	}
-	return deliverErr
+	conn, ok := c.store.Get(email, serviceID)
+	if !ok {
+		return Disconnection{}, services.Errorf(services.ENotFound, "%s has no connection to %s, so nothing was changed.", email, serviceID)
+	}
+	d := Disconnection{Email: email, ServiceID: serviceID, ServiceName: c.serviceName(serviceID), TokenID: conn.TokenID}
+	st, err := c.Disconnect(ctx, services.User{Email: conn.UserEmail, Username: conn.Username}, serviceID)
+	d.Revocation, d.DeliveryPending = st.Revocation, st.DeliveryPending
+	return d, err
 }

@@ -46,6 +46,12 @@ var _ = Describe("Disconnect", func() {
 		Expect(w.whoami("purchase_orders", conn.APIKey)).To(Equal(401))
 	})
 
+	It("says the key is revoked only once the service confirmed it", func() {
+		state, err := w.conn.Disconnect(ctx(), w.alice, "purchase_orders")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(state.Revocation).To(Equal(connector.RevocationConfirmed))
+	})
+
 	When("the service is not connected", func() {
 		It("changes nothing and is not an error", func() {
 			_, err := w.conn.Disconnect(ctx(), w.alice, "purchase_orders")
@@ -61,6 +67,13 @@ var _ = Describe("Disconnect", func() {
 	When("the service cannot revoke the key", func() {
 		BeforeEach(func() {
 			w.secrets["purchase_orders"] = "a-wrong-shared-secret-000"
+		})
+
+		It("says the revocation is pending, not done", func() {
+			state, err := w.conn.Disconnect(ctx(), w.alice, "purchase_orders")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(state.Revocation).To(Equal(connector.RevocationPending))
+			Expect(w.whoami("purchase_orders", conn.APIKey)).To(Equal(200))
 		})
 
 		It("still forgets and undelivers the key, queues the revocation, and the worker finishes it later", func() {

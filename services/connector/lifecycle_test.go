@@ -178,13 +178,13 @@ var _ = Describe("The lifecycle under faults", func() {
 			Expect(r.NeedsAttention).To(BeTrue())
 
 			w.secrets["purchase_orders"] = "secret-of-purchase_orders-0123456789"
-			revoked, err := w.conn.RetryRevocation(r.ServiceID, r.TokenID)
+			revoked, err := w.conn.RetryRevocation(ctx(), r.ServiceID, r.TokenID)
 
 			Expect(err).NotTo(HaveOccurred())
 			Expect(revoked).To(BeTrue())
 			Expect(w.store.State().Revocations).To(BeEmpty())
 			Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
-			_, err = w.conn.RetryRevocation(r.ServiceID, r.TokenID)
+			_, err = w.conn.RetryRevocation(ctx(), r.ServiceID, r.TokenID)
 			Expect(services.ErrorCode(err)).To(Equal(services.ENotFound))
 		})
 	})
@@ -250,7 +250,7 @@ var _ = Describe("The lifecycle under faults", func() {
 		})
 
 		It("forgets every connection, revokes every key and clears the files", func() {
-			res, err := w.conn.Offboard(ctx(), "ALICE@example.com", "")
+			res, err := w.conn.Offboard(ctx(), "ALICE@example.com")
 
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res).To(Equal(connector.OffboardResult{Connections: 2, Revoked: 2, Delivered: true}))
@@ -264,7 +264,7 @@ var _ = Describe("The lifecycle under faults", func() {
 		It("queues what a service cannot revoke now, and the worker finishes it", func() {
 			w.secrets["crm"] = "a-wrong-shared-secret-000"
 
-			res, err := w.conn.Offboard(ctx(), "alice@example.com", "")
+			res, err := w.conn.Offboard(ctx(), "alice@example.com")
 
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res).To(Equal(connector.OffboardResult{Connections: 2, Revoked: 1, Queued: 1, Delivered: true}))
@@ -275,7 +275,7 @@ var _ = Describe("The lifecycle under faults", func() {
 		})
 
 		It("refuses a person with no connections and no known account", func() {
-			_, err := w.conn.Offboard(ctx(), "nobody@example.com", "")
+			_, err := w.conn.Offboard(ctx(), "nobody@example.com")
 			Expect(services.ErrorCode(err)).To(Equal(services.ENotFound))
 		})
 	})

@@ -7,9 +7,10 @@ import (
 	"github.com/service-connector/service-connector/services"
 )
 
-// userLocks serializes the changes of one person while letting different people proceed in
-// parallel. A waiter gives up when its context ends, so a stuck service cannot pile up
-// requests forever; entries are dropped when nobody holds or waits for them.
+// userLocks serializes the changes of one person (by server account) while letting
+// different people proceed in parallel. A waiter gives up when its context ends, so a stuck
+// service cannot pile up requests forever; entries are dropped when nobody holds or waits
+// for them.
 type userLocks struct {
 	mu    sync.Mutex
 	locks map[string]*userLock
@@ -24,15 +25,7 @@ func newUserLocks() *userLocks { return &userLocks{locks: map[string]*userLock{}
 
 // lock takes the lock of key and returns its release function.
 func (u *userLocks) lock(ctx context.Context, key string) (func(), error) {
-	u.mu.Lock()
-	l, ok := u.locks[key]
-	if !ok {
-		l = &userLock{sem: make(chan struct{}, 1)}
-		u.locks[key] = l
-	}
-	l.refs++
-	u.mu.Unlock()
-
+	l := u.ref(key)
 	select {
 	case l.sem <- struct{}{}:
 		return func() { <-l.sem; u.unref(key, l) }, nil
@@ -40,6 +33,31 @@ func (u *userLocks) lock(ctx context.Context, key string) (func(), error) {
 		u.unref(key, l)
 		return nil, services.Wrap(services.EUnavailable, ctx.Err(), "Another change of yours is still in progress; please try again in a moment.")
 	}
+}
+
+// tryLock takes the lock of key only if nobody holds it, and reports whether it did.
+func (u *userLocks) tryLock(key string) (func(), bool) {
+	l := u.ref(key)
+	select {
+	case l.sem <- struct{}{}:
+		return func() { <-l.sem; u.unref(key, l) }, true
+	default:
+		u.unref(key, l)
+		return nil, false
+	}
+}
+
+// ref returns the lock of key, counting the caller among its users.
+func (u *userLocks) ref(key string) *userLock {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	l, ok := u.locks[key]
+	if !ok {
+		l = &userLock{sem: make(chan struct{}, 1)}
+		u.locks[key] = l
+	}
+	l.refs++
+	return l
 }
 
 func (u *userLocks) unref(key string, l *userLock) {

@@ -31,7 +31,23 @@ type ServiceState struct {
 	DeliveryPending bool
 	// Health is the service's state as of the last background health poll.
 	Health ServiceHealth
+	// Revocation is set in the answer of a Disconnect that removed a key: whether the
+	// service confirmed it revoked, or its revocation is still pending. It is empty when no
+	// key was removed, and in every other answer.
+	Revocation Revocation
 }
+
+// Revocation is what became of a key the portal forgot.
+type Revocation string
+
+// What became of a forgotten key.
+const (
+	// RevocationConfirmed: the service confirmed the key revoked.
+	RevocationConfirmed Revocation = "revoked"
+	// RevocationPending: the service has not confirmed it yet; the key waits in the
+	// revocation queue and the worker keeps trying.
+	RevocationPending Revocation = "pending"
+)
 
 // Connected reports whether the person holds a key for the service, live or expired.
 func (s ServiceState) Connected() bool { return s.Status != StatusNotConnected }
@@ -100,4 +116,13 @@ func (c *Connector) warningWindow(conn services.Connection) time.Duration {
 		window = lifetime / 2
 	}
 	return window
+}
+
+// serviceName is the registry's name of a service, or its id when the registry no longer
+// has it.
+func (c *Connector) serviceName(id string) string {
+	if svc, ok := c.registry.Service(id); ok {
+		return svc.Name
+	}
+	return id
 }

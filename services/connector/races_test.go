@@ -93,7 +93,7 @@ var _ = Describe("Changes racing each other", func() {
 		w.installer.InstallFunc = func(string, delivery.Bundle) error {
 			if !offboarded { // the offboard command runs while this delivery is under way
 				offboarded = true
-				_, err := other.Offboard(ctx(), "alice@example.com", "")
+				_, err := other.Offboard(ctx(), "alice@example.com")
 				Expect(err).NotTo(HaveOccurred())
 			}
 			return nil
@@ -114,7 +114,7 @@ var _ = Describe("Changes racing each other", func() {
 		other := w.otherProcess()
 		w.OnExchange(func() {
 			w.OnExchange(nil)
-			_, err := other.Offboard(ctx(), "alice@example.com", "alice")
+			_, err := other.Offboard(ctx(), "alice@example.com")
 			Expect(err).NotTo(HaveOccurred())
 		})
 

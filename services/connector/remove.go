@@ -2,14 +2,13 @@ package connector
 
 import (
 	"context"
-	"slices"
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
 )
 
 // RemoveService takes the connections to a service that left the registry out of service.
-// Person by person, under their lock (so no change of theirs is half way), each connection
+// Account by account, under its lock (so no change of theirs is half way), each connection
 // is forgotten, its key queued for revocation at the revoke URL recorded with it (or
 // revokeURL, the one the registry named, for records older than that), and the person's
 // delivery marked pending, in one store change; then the keys are revoked, and the worker
@@ -17,16 +16,19 @@ import (
 // it removed. Reconcile calls it too for any connection whose service is gone, so a removal
 // a crash or a failed write interrupted is finished later.
 func (c *Connector) RemoveService(ctx context.Context, serviceID, revokeURL string) (int, error) {
-	var users []string
-	for _, conn := range c.store.All() {
-		if conn.ServiceID == serviceID && !slices.Contains(users, conn.Username) {
-			users = append(users, conn.Username)
+	// The people connected to it, by the account that serializes their changes.
+	byAccount := map[string][]services.User{}
+	var accounts []string
+	for _, conn := range c.store.ConnectionsOf(serviceID) {
+		if _, seen := byAccount[conn.Username]; !seen {
+			accounts = append(accounts, conn.Username)
 		}
+		byAccount[conn.Username] = append(byAccount[conn.Username], services.User{Email: conn.UserEmail, Username: conn.Username})
 	}
 	var queued []store.Revocation
 	var firstErr error
-	for _, username := range users {
-		rs, err := c.removeServiceOf(ctx, username, serviceID, revokeURL)
+	for _, username := range accounts {
+		rs, err := c.removeServiceOf(ctx, byAccount[username], serviceID, revokeURL)
 		queued = append(queued, rs...)
 		if err != nil && firstErr == nil {
 			firstErr = err
@@ -34,30 +36,29 @@ func (c *Connector) RemoveService(ctx context.Context, serviceID, revokeURL stri
 	}
 	if len(queued) > 0 {
 		c.opts.Log.Info("service left the registry; its connections are being revoked", "service", serviceID, "connections", len(queued))
-		c.revokeNow(queued...)
+		c.revokeNow(ctx, queued...)
 		c.work.notify()
 	}
 	return len(queued), firstErr
 }
 
-// removeServiceOf removes the connections of one server account to the service.
-func (c *Connector) removeServiceOf(ctx context.Context, username, serviceID, revokeURL string) ([]store.Revocation, error) {
+// removeServiceOf removes the connections to the service of people sharing one account.
+func (c *Connector) removeServiceOf(ctx context.Context, people []services.User, serviceID, revokeURL string) ([]store.Revocation, error) {
 	ctx, cancel := c.operation(ctx)
 	defer cancel()
-	unlock, err := c.locks.lock(ctx, username)
+	unlock, err := c.locks.lock(ctx, people[0].Username)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	var queued []store.Revocation
-	err = c.store.Update(func(tx *store.Tx) error {
-		queued = queued[:0]
-		for _, conn := range tx.State().Connections {
-			if conn.ServiceID != serviceID || conn.Username != username {
+	queued, err := c.commitRevocations(func(tx *store.Tx, queue queueFunc) error {
+		if _, back := c.registry.Service(serviceID); back {
+			return nil // the service is back in the registry: nothing to remove
+		}
+		for _, user := range people {
+			conn, ok := tx.Get(user.Email, serviceID)
+			if !ok {
 				continue
-			}
-			if _, back := c.registry.Service(serviceID); back {
-				return nil // the service is back in the registry: nothing to remove
 			}
 			tx.Delete(conn.UserEmail, conn.ServiceID)
 			r := c.newRevocation(serviceID, conn.TokenID, conn.UserEmail, "its service left the registry")
@@ -65,8 +66,7 @@ func (c *Connector) removeServiceOf(ctx context.Context, username, serviceID, re
 			if r.RevokeURL == "" {
 				r.RevokeURL = revokeURL
 			}
-			queued = append(queued, r)
-			if err := tx.QueueRevocation(r); err != nil {
+			if err := queue(r); err != nil {
 				return err
 			}
 			if err := c.markPendingNow(tx, services.User{Email: conn.UserEmail, Username: conn.Username}); err != nil {
@@ -81,22 +81,17 @@ func (c *Connector) removeServiceOf(ctx context.Context, username, serviceID, re
 	return queued, nil
 }
 
-// removeOrphans finishes the removal of services that left the registry: any of conns to a
-// service the registry does not name is removed as RemoveService does. It reports whether
-// it found any.
-func (c *Connector) removeOrphans(ctx context.Context, conns []services.Connection) bool {
-	var gone []string
-	for _, conn := range conns {
-		if _, ok := c.registry.Service(conn.ServiceID); !ok && !slices.Contains(gone, conn.ServiceID) {
-			gone = append(gone, conn.ServiceID)
+// removeOrphans finishes the removal of services that left the registry: the connections to
+// a service the registry does not name are removed as RemoveService does.
+func (c *Connector) removeOrphans(ctx context.Context) {
+	for _, id := range c.store.ServiceIDs() {
+		if _, ok := c.registry.Service(id); ok {
+			continue
 		}
-	}
-	for _, id := range gone {
 		if _, err := c.RemoveService(ctx, id, ""); err != nil {
 			c.opts.Log.Error("could not remove the connections of a service that left the registry", "service", id, "err", err)
 		}
 	}
-	return len(gone) > 0
 }
 
 // RegistryChanged marks for delivery everyone with a connection, after an edit of the
@@ -104,8 +99,8 @@ func (c *Connector) removeOrphans(ctx context.Context, conns []services.Connecti
 // the worker, not only the homes of people who happen to change something next.
 func (c *Connector) RegistryChanged() error {
 	err := c.store.Update(func(tx *store.Tx) error {
-		for _, conn := range tx.State().Connections {
-			if err := c.markPendingNow(tx, services.User{Email: conn.UserEmail, Username: conn.Username}); err != nil {
+		for _, user := range tx.ConnectedPeople() {
+			if err := c.markPendingNow(tx, user); err != nil {
 				return err
 			}
 		}

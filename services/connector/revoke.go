@@ -3,47 +3,88 @@ package connector
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/exchange"
 	"github.com/service-connector/service-connector/services/store"
 )
+
+// queueFunc puts a key in the revocation queue inside a store change.
+type queueFunc func(store.Revocation) error
+
+// commitRevocations runs change as one store change; the keys change queues for revocation
+// with queue are returned once it is committed, for the caller to revoke (revokeNow) when its
+// next step allows. A key is thus forgotten and queued in one change, and revoked only after
+// it; a change that fails queues nothing.
+func (c *Connector) commitRevocations(change func(tx *store.Tx, queue queueFunc) error) ([]store.Revocation, error) {
+	var queued []store.Revocation
+	err := c.store.Update(func(tx *store.Tx) error {
+		return change(tx, func(r store.Revocation) error {
+			queued = append(queued, r)
+			return tx.QueueRevocation(r)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return queued, nil
+}
+
+// updateAndRevoke is commitRevocations with nothing between the change and the revocations.
+func (c *Connector) updateAndRevoke(ctx context.Context, change func(tx *store.Tx, queue queueFunc) error) error {
+	queued, err := c.commitRevocations(change)
+	if err != nil {
+		return err
+	}
+	c.revokeNow(ctx, queued...)
+	return nil
+}
 
 // newRevocation is the queue entry of a key to revoke. Whoever queues it tries it at once, so
 // the worker leaves it alone for RetryBase: two tries at once would race, and the one that
 // queued it would report a key the service is revoking as merely queued.
 func (c *Connector) newRevocation(serviceID, tokenID, email, why string) store.Revocation {
 	now := c.now()
-	return store.Revocation{ServiceID: serviceID, TokenID: tokenID, UserEmail: email, Reason: why, QueuedAt: now, NextAttemptAt: now.Add(c.opts.RetryBase)}
+	return store.Revocation{ServiceID: serviceID, TokenID: tokenID, UserEmail: email, Reason: why, QueuedAt: now,
+		Retry: store.Retry{NextAttemptAt: now.Add(c.opts.RetryBase)}}
 }
 
-// revokeNow tries queued revocations right away, concurrently, each on its own deadline;
-// what fails stays queued for the worker.
-func (c *Connector) revokeNow(queued ...store.Revocation) {
+// revokeNow tries queued revocations right away, concurrently, each bounded by callTimeout;
+// what fails stays queued for the worker. It returns how many the services confirmed.
+func (c *Connector) revokeNow(ctx context.Context, queued ...store.Revocation) int {
 	var wg sync.WaitGroup
+	var revoked atomic.Int64
 	for _, r := range queued {
-		wg.Go(func() { c.tryRevocation(r) })
+		wg.Go(func() {
+			if c.tryRevocation(ctx, r) {
+				revoked.Add(1)
+			}
+		})
 	}
 	wg.Wait()
+	return int(revoked.Load())
 }
 
 // tryRevocation makes one attempt at a queued revocation and records its outcome: removed
 // from the queue when the service confirms, otherwise retried after a backoff, or left for
-// an admin once the attempts run out. It reports whether the key is revoked.
-func (c *Connector) tryRevocation(r store.Revocation) bool {
+// an admin once the attempts run out. It reports whether the key is revoked. An attempt cut
+// short because ctx ended (the portal shutting down) says nothing about the service and is
+// not counted.
+func (c *Connector) tryRevocation(ctx context.Context, r store.Revocation) bool {
 	k := revocationKey{r.ServiceID, r.TokenID}
 	if !c.work.claimRevocation(k) {
 		return false
 	}
 	defer c.work.releaseRevocation(k)
 
-	err := c.revokeAtService(r)
-	if err == nil {
-		if uerr := c.store.Update(func(tx *store.Tx) error { tx.RemoveRevocation(r.ServiceID, r.TokenID); return nil }); uerr != nil {
-			// Revoke is idempotent: the entry is simply tried again.
-			c.opts.Log.Error("could not take a revoked key off the queue", "service", r.ServiceID, "token_id", r.TokenID, "err", uerr)
-		}
-		c.opts.Log.Info("revoked", "service", r.ServiceID, "user", r.UserEmail, "token_id", r.TokenID, "reason", r.Reason)
+	err := c.revokeAtService(ctx, r)
+	switch {
+	case err == nil:
+		c.revoked(r)
 		return true
+	case ctx.Err() != nil:
+		return false
 	}
 	var attention bool
 	uerr := c.store.Update(func(tx *store.Tx) error {
@@ -51,9 +92,7 @@ func (c *Connector) tryRevocation(r store.Revocation) bool {
 		if !ok {
 			return nil // an admin removed it meanwhile
 		}
-		cur.Attempts++
-		cur.LastError = services.ErrorMessage(err)
-		cur.NextAttemptAt = c.now().Add(c.backoff(cur.Attempts))
+		c.failed(&cur.Retry, err)
 		cur.NeedsAttention = cur.Attempts >= c.opts.MaxRevokeAttempts
 		attention = cur.NeedsAttention
 		return tx.PutRevocation(cur)
@@ -69,28 +108,56 @@ func (c *Connector) tryRevocation(r store.Revocation) bool {
 	return false
 }
 
-// revokeAtService asks the key's service to revoke it.
-func (c *Connector) revokeAtService(r store.Revocation) error {
-	svc, ok := c.registry.Service(r.ServiceID)
-	if !ok && r.RevokeURL != "" {
-		// Removed from the registry: revoked where the registry said when it was removed.
-		svc, ok = services.Service{ID: r.ServiceID, Name: r.ServiceID, TokenRevokeURL: r.RevokeURL}, true
+// revoked takes a key its service confirmed revoked off the queue.
+func (c *Connector) revoked(r store.Revocation) {
+	if err := c.store.Update(func(tx *store.Tx) error { tx.RemoveRevocation(r.ServiceID, r.TokenID); return nil }); err != nil {
+		// Revoke is idempotent: the entry is simply tried again.
+		c.opts.Log.Error("could not take a revoked key off the queue", "service", r.ServiceID, "token_id", r.TokenID, "err", err)
 	}
-	if !ok {
-		return services.Errorf(services.EUnavailable, "The service %q is not in the registry any more, so the portal does not know where to revoke the key.", r.ServiceID)
+	c.opts.Log.Info("revoked", "service", r.ServiceID, "user", r.UserEmail, "token_id", r.TokenID, "reason", r.Reason)
+}
+
+// revokeAtService asks the key's service to revoke it, within callTimeout.
+func (c *Connector) revokeAtService(ctx context.Context, r store.Revocation) error {
+	svc, secret, err := c.revoker(r.ServiceID, r.RevokeURL)
+	if err != nil {
+		return err
 	}
-	secret, ok := c.secrets(svc.ID)
-	if !ok {
-		return services.Errorf(services.EUnavailable, "The portal has no shared secret for %s to revoke the key with.", svc.Name)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), revokeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	return c.exchanger.Revoke(ctx, svc, secret, r.TokenID)
 }
 
-// RetryRevocation puts a revocation that needs attention back in the queue, due at once, and
-// tries it. It reports whether the key is revoked now.
-func (c *Connector) RetryRevocation(serviceID, tokenID string) (bool, error) {
+// revoker is the service to revoke a key of serviceID at, with its shared secret: the
+// registry's entry, or, for a service that left the registry, the revoke URL recorded with
+// the key. The error says why the portal cannot revoke it now.
+func (c *Connector) revoker(serviceID, revokeURL string) (services.Service, services.Secret, error) {
+	svc, ok := c.registry.Service(serviceID)
+	if !ok && revokeURL != "" {
+		svc, ok = services.Service{ID: serviceID, Name: serviceID, TokenRevokeURL: revokeURL}, true
+	}
+	if !ok {
+		return svc, "", services.Errorf(services.EUnavailable, "The service %q is not in the registry any more, so the portal does not know where to revoke the key.", serviceID)
+	}
+	secret, ok := c.secrets(svc.ID)
+	if !ok {
+		return svc, "", services.Errorf(services.EUnavailable, "The portal has no shared secret for %s to revoke the key with.", svc.Name)
+	}
+	return svc, secret, nil
+}
+
+// RetryRevocation puts a queued revocation (typically one that needs attention) back in the
+// queue, due at once, and tries it. It reports whether the key is revoked now. A malformed
+// service id or token id is an EInvalid error, a key not in the queue ENotFound.
+func (c *Connector) RetryRevocation(ctx context.Context, serviceID, tokenID string) (bool, error) {
+	ctx, cancel := c.operation(ctx)
+	defer cancel()
+	if !services.ValidServiceID(serviceID) {
+		return false, services.Errorf(services.EInvalid, "Retry needs a valid service id.")
+	}
+	if !exchange.ValidTokenID(tokenID) {
+		return false, services.Errorf(services.EInvalid, "Retry needs the token id of a queued revocation.")
+	}
 	var r store.Revocation
 	err := c.store.Update(func(tx *store.Tx) error {
 		cur, ok := tx.Revocation(serviceID, tokenID)
@@ -104,5 +171,5 @@ func (c *Connector) RetryRevocation(serviceID, tokenID string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return c.tryRevocation(r), nil
+	return c.tryRevocation(ctx, r), nil
 }

@@ -1,17 +1,16 @@
 package connector
 
 import (
-	"math/rand/v2"
 	"sync"
 	"time"
 )
 
 // workState is what the connector's background work shares with the use cases, in memory
-// only: the exchanges in flight in this process, the revocations being tried right now, and
-// the channel that wakes Run when new work was queued.
+// only: the revocations being tried right now, how far the expiry sweep got, and the channel
+// that wakes Run when new work was queued. Which exchanges are in flight needs no record of
+// its own: their person's lock is held for as long as they run (see recoverIntent).
 type workState struct {
 	mu       sync.Mutex
-	inflight map[string]bool // request ids of exchanges a use case of this process runs
 	revoking map[revocationKey]bool
 	swept    time.Time // expiries up to here have been delivered
 	wake     chan struct{}
@@ -20,27 +19,7 @@ type workState struct {
 type revocationKey struct{ serviceID, tokenID string }
 
 func newWorkState() *workState {
-	return &workState{inflight: map[string]bool{}, revoking: map[revocationKey]bool{}, wake: make(chan struct{}, 1)}
-}
-
-// begin marks an exchange as in flight, so recovery leaves its intent alone.
-func (w *workState) begin(requestID string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.inflight[requestID] = true
-}
-
-// end hands an intent back to recovery.
-func (w *workState) end(requestID string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.inflight, requestID)
-}
-
-func (w *workState) isInflight(requestID string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.inflight[requestID]
+	return &workState{revoking: map[revocationKey]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // claimRevocation reports whether the caller may try the revocation now; a second caller
@@ -61,23 +40,24 @@ func (w *workState) releaseRevocation(k revocationKey) {
 	delete(w.revoking, k)
 }
 
+// sweptUntil is where the last expiry sweep ended.
+func (w *workState) sweptUntil() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.swept
+}
+
+// sweptTo records where an expiry sweep ended.
+func (w *workState) sweptTo(t time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.swept = t
+}
+
 // notify wakes Run without blocking; one pending wake-up is enough.
 func (w *workState) notify() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
-}
-
-// backoff is how long to wait after the attempts-th failure: RetryBase doubled per earlier
-// failure, at most RetryMax, with "equal jitter" (a uniform half of it added to the other
-// half) so that many failures at once do not retry in lockstep.
-func (c *Connector) backoff(attempts int) time.Duration {
-	d := c.opts.RetryBase
-	for i := 1; i < attempts && d < c.opts.RetryMax; i++ {
-		d *= 2
-	}
-	d = min(d, c.opts.RetryMax)
-	half := d / 2
-	return half + rand.N(d-half+1)
 }

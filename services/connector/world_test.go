@@ -19,11 +19,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/exchange"
-	"github.com/service-connector/service-connector/services/refservice"
 	"github.com/service-connector/service-connector/services/registry"
 	"github.com/service-connector/service-connector/services/store"
 )

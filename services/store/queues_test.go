@@ -41,9 +41,9 @@ var _ = Describe("The revocation queue, pending deliveries and exchange intents"
 	It("hold one entry per token, per person and per request id: a second put replaces the first", func() {
 		Expect(s.Update(func(tx *store.Tx) error {
 			Expect(tx.PutRevocation(store.Revocation{ServiceID: "crm", TokenID: "t", Reason: "a", QueuedAt: at})).To(Succeed())
-			Expect(tx.PutRevocation(store.Revocation{ServiceID: "crm", TokenID: "t", Reason: "a", QueuedAt: at, Attempts: 3})).To(Succeed())
+			Expect(tx.PutRevocation(store.Revocation{ServiceID: "crm", TokenID: "t", Reason: "a", QueuedAt: at, Retry: store.Retry{Attempts: 3}})).To(Succeed())
 			Expect(tx.PutDelivery(store.PendingDelivery{UserEmail: "john@your-domain.com", Username: "john", Since: at})).To(Succeed())
-			Expect(tx.PutDelivery(store.PendingDelivery{UserEmail: "JOHN@your-domain.com", Username: "john", Since: at, Attempts: 2})).To(Succeed())
+			Expect(tx.PutDelivery(store.PendingDelivery{UserEmail: "JOHN@your-domain.com", Username: "john", Since: at, Retry: store.Retry{Attempts: 2}})).To(Succeed())
 			return nil
 		})).To(Succeed())
 

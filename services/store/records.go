@@ -22,10 +22,7 @@ type Revocation struct {
 	// while the registry still names the service.
 	RevokeURL string    `json:"revoke_url,omitempty"`
 	QueuedAt  time.Time `json:"queued_at"`
-	Attempts  int       `json:"attempts"`
-	// NextAttemptAt is when the worker may try again; zero means now.
-	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
-	LastError     string    `json:"last_error,omitempty"`
+	Retry
 	// NeedsAttention is set when the attempts ran out: the worker stops trying, and an admin
 	// retries (or investigates) from the admin page.
 	NeedsAttention bool `json:"needs_attention,omitempty"`
@@ -35,12 +32,10 @@ type Revocation struct {
 // in the same step as every change of their connections, and cleared once a delivery of the
 // whole state succeeded.
 type PendingDelivery struct {
-	UserEmail     string    `json:"user_email"`
-	Username      string    `json:"username"`
-	Since         time.Time `json:"since"`
-	Attempts      int       `json:"attempts"`
-	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
-	LastError     string    `json:"last_error,omitempty"`
+	UserEmail string    `json:"user_email"`
+	Username  string    `json:"username"`
+	Since     time.Time `json:"since"`
+	Retry
 }
 
 // Intent is an exchange in flight: recorded before the request goes out, so a key minted by
@@ -59,12 +54,23 @@ type Intent struct {
 	// Cancelled is set when the person was offboarded while the exchange was in flight: the
 	// key it brings is revoked instead of recorded.
 	Cancelled bool `json:"cancelled,omitempty"`
-	// Attempts, NextAttemptAt and LastError track the recovery of an intent whose process
-	// died, or whose exchange failed: the worker replays the exchange until it answers.
-	Attempts      int       `json:"attempts,omitempty"`
+	// Retry tracks the recovery of an intent whose process died, or whose exchange failed:
+	// the worker replays the exchange until it answers.
+	Retry
+}
+
+// Retry is the bookkeeping the three queues (revocations, pending deliveries, exchange
+// intents) share: how often the worker's attempts failed, when it may try again, and why
+// the last attempt failed.
+type Retry struct {
+	Attempts int `json:"attempts"`
+	// NextAttemptAt is when the worker may try again; zero means now.
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 	LastError     string    `json:"last_error,omitempty"`
 }
+
+// Due reports whether the worker may try the entry at now.
+func (r Retry) Due(now time.Time) bool { return !now.Before(r.NextAttemptAt) }
 
 // State is everything the store holds. Its lists are sorted and are copies.
 type State struct {

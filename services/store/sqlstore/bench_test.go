@@ -82,7 +82,7 @@ func connectChange(ctx context.Context, s *sqlstore.Store, person, round int) er
 		if _, ok, err := tx.Delivery(email); err != nil || ok {
 			return err
 		}
-		return tx.PutDelivery(store.PendingDelivery{UserEmail: email, Username: conn.Username, Since: now, NextAttemptAt: now.Add(2 * time.Second)})
+		return tx.PutDelivery(store.PendingDelivery{UserEmail: email, Username: conn.Username, Since: now, Retry: store.Retry{NextAttemptAt: now.Add(2 * time.Second)}})
 	})
 }
 

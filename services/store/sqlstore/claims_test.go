@@ -153,9 +153,9 @@ var _ = DescribeTableSubtree("Claiming due work", func(backend sqltest.Backend) 
 			update(portalA, func(tx *sqlstore.Tx) error {
 				return errors.Join(
 					tx.PutDelivery(store.PendingDelivery{UserEmail: "ann@example.com", Username: "ann", Since: t0}),
-					tx.PutDelivery(store.PendingDelivery{UserEmail: "bob@example.com", Username: "bob", Since: t0, NextAttemptAt: t0.Add(time.Hour)}),
+					tx.PutDelivery(store.PendingDelivery{UserEmail: "bob@example.com", Username: "bob", Since: t0, Retry: store.Retry{NextAttemptAt: t0.Add(time.Hour)}}),
 					tx.PutIntent(store.Intent{RequestID: "req-due", UserEmail: "ann@example.com", ServiceID: "crm", StartedAt: t0}),
-					tx.PutIntent(store.Intent{RequestID: "req-later", UserEmail: "ann@example.com", ServiceID: "crm", StartedAt: t0, NextAttemptAt: t0.Add(time.Hour)}),
+					tx.PutIntent(store.Intent{RequestID: "req-later", UserEmail: "ann@example.com", ServiceID: "crm", StartedAt: t0, Retry: store.Retry{NextAttemptAt: t0.Add(time.Hour)}}),
 				)
 			})
 		})

@@ -66,7 +66,7 @@ func connection(email, serviceID string) services.Connection {
 
 // revocation returns a revocation of tokenID at serviceID, due at due.
 func revocation(serviceID, tokenID string, due time.Time) store.Revocation {
-	return store.Revocation{ServiceID: serviceID, TokenID: tokenID, UserEmail: "ann@example.com", Reason: "disconnected", QueuedAt: t0, NextAttemptAt: due}
+	return store.Revocation{ServiceID: serviceID, TokenID: tokenID, UserEmail: "ann@example.com", Reason: "disconnected", QueuedAt: t0, Retry: store.Retry{NextAttemptAt: due}}
 }
 
 // update runs fn as one change of s, failing the spec on an error.

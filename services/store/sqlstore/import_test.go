@@ -43,7 +43,7 @@ var _ = DescribeTableSubtree("Moving in from connections.json", func(backend sql
 			r.Attempts, r.LastError, r.RevokeURL = 2, "503", "http://127.0.0.1:1/crm/revoke"
 			return errors.Join(
 				tx.PutRevocation(r),
-				tx.PutDelivery(store.PendingDelivery{UserEmail: "bob@example.com", Username: "bob", Since: t0, Attempts: 1, LastError: "no home"}),
+				tx.PutDelivery(store.PendingDelivery{UserEmail: "bob@example.com", Username: "bob", Since: t0, Retry: store.Retry{Attempts: 1, LastError: "no home"}}),
 				tx.PutIntent(store.Intent{RequestID: "req-1", UserEmail: "ann@example.com", Username: "ann", ServiceID: "crm", TTLDays: 365, StartedAt: t0, Cancelled: true}),
 			)
 		})).To(Succeed())

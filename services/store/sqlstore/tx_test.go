@@ -231,7 +231,7 @@ var _ = DescribeTableSubtree("Store", func(backend sqltest.Backend) {
 
 	Describe("pending deliveries", func() {
 		It("marks, reads and clears a person's pending delivery", func() {
-			d := store.PendingDelivery{UserEmail: "Ann@example.com", Username: "ann", Since: t0, Attempts: 2, NextAttemptAt: t0.Add(time.Minute), LastError: "no home"}
+			d := store.PendingDelivery{UserEmail: "Ann@example.com", Username: "ann", Since: t0, Retry: store.Retry{Attempts: 2, NextAttemptAt: t0.Add(time.Minute), LastError: "no home"}}
 			update(s, func(tx *sqlstore.Tx) error { return tx.PutDelivery(d) })
 			got, ok, err := s.Delivery(ctx, "ann@EXAMPLE.com")
 			Expect(err).NotTo(HaveOccurred())
@@ -252,7 +252,7 @@ var _ = DescribeTableSubtree("Store", func(backend sqltest.Backend) {
 			later := connection("bob@example.com", "crm")
 			later.ExpiresAt = t0.Add(time.Hour)
 			put(s, expired, later, connection("cy@example.com", "invoicing"))
-			earlier := store.PendingDelivery{UserEmail: "ann@example.com", Username: "ann", Since: t0.Add(-time.Hour), Attempts: 3, NextAttemptAt: t0.Add(time.Hour), LastError: "x"}
+			earlier := store.PendingDelivery{UserEmail: "ann@example.com", Username: "ann", Since: t0.Add(-time.Hour), Retry: store.Retry{Attempts: 3, NextAttemptAt: t0.Add(time.Hour), LastError: "x"}}
 			update(s, func(tx *sqlstore.Tx) error { return tx.PutDelivery(earlier) })
 
 			var n int
@@ -283,7 +283,7 @@ var _ = DescribeTableSubtree("Store", func(backend sqltest.Backend) {
 	Describe("exchange intents", func() {
 		It("records, lists a person's, and forgets intents", func() {
 			in := store.Intent{RequestID: "req-1", UserEmail: "Ann@example.com", Username: "ann", ServiceID: "crm", TTLDays: 30, StartedAt: t0,
-				TokenID: "tok_2", Replaces: "tok_1", Cancelled: true, Attempts: 1, NextAttemptAt: t0.Add(time.Second), LastError: "timeout"}
+				TokenID: "tok_2", Replaces: "tok_1", Cancelled: true, Retry: store.Retry{Attempts: 1, NextAttemptAt: t0.Add(time.Second), LastError: "timeout"}}
 			second := store.Intent{RequestID: "req-0", UserEmail: "ann@example.com", ServiceID: "invoicing", StartedAt: t0.Add(time.Second)}
 			update(s, func(tx *sqlstore.Tx) error { return errors.Join(tx.PutIntent(in), tx.PutIntent(second)) })
 			in.UserEmail = "ann@example.com"

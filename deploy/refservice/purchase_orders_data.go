@@ -59,10 +59,9 @@ type catalogItem struct {
 	batch            int // ordered in multiples of batch, as buyers do
 }
 
-// seedPurchaseOrders returns the 45 purchase orders PO-1001 to PO-1045, each bought for
-// one of customers.
-func seedPurchaseOrders(customers []customer) []purchaseOrder {
-	suppliers := []supplier{
+// poSuppliers are the suppliers the reference purchase orders buy from, with what each sells.
+func poSuppliers() []supplier {
+	return []supplier{
 		{"SUP-101", "Nordlicht Office Supplies GmbH", [3]catalogItem{
 			{"NOS-PAP-A4", "A4 copy paper 80 g/m², box of 5 reams", 2495, 10},
 			{"NOS-CHR-ERG", "Ergonomic office chair", 18900, 2},
@@ -104,6 +103,12 @@ func seedPurchaseOrders(customers []customer) []purchaseOrder {
 			{"PCS-CRP-DEEP", "Deep carpet cleaning", 45000, 1},
 		}},
 	}
+}
+
+// seedPurchaseOrders returns the 45 purchase orders PO-1001 to PO-1045, each bought for
+// one of customers.
+func seedPurchaseOrders(customers []customer) []purchaseOrder {
+	suppliers := poSuppliers()
 	// Per nine orders: three received, two approved, two open, one draft, one cancelled.
 	statuses := []string{poReceived, poApproved, poOpen, poReceived, poDraft, poApproved, poReceived, poCancelled, poOpen}
 	buyers := []string{
@@ -123,21 +128,7 @@ func seedPurchaseOrders(customers []customer) []purchaseOrder {
 		expected := ordered.AddDate(0, 0, 14+(i%4)*7)
 		status := statuses[i%len(statuses)]
 
-		var lines []poLine
-		var net cents
-		for j := range 1 + i%3 {
-			item := sup.catalog[(i+j)%len(sup.catalog)]
-			qty := item.batch * (1 + (i*7+j*3+i/5)%9)
-			amount := item.price * cents(qty)
-			net += amount
-			lines = append(lines, poLine{
-				SKU:         item.sku,
-				Description: item.description,
-				Quantity:    qty,
-				UnitPrice:   item.price.euros(),
-				Amount:      amount.euros(),
-			})
-		}
+		lines, net := poLines(sup, i)
 		var received *string
 		if status == poReceived {
 			received = isoDatePtr(expected.AddDate(0, 0, i%3))
@@ -163,4 +154,24 @@ func seedPurchaseOrders(customers []customer) []purchaseOrder {
 		}
 	}
 	return orders
+}
+
+// poLines returns the lines of the i-th purchase order, bought from sup, and their net total.
+func poLines(sup supplier, i int) ([]poLine, cents) {
+	var lines []poLine
+	var net cents
+	for j := range 1 + i%3 {
+		item := sup.catalog[(i+j)%len(sup.catalog)]
+		qty := item.batch * (1 + (i*7+j*3+i/5)%9)
+		amount := item.price * cents(qty)
+		net += amount
+		lines = append(lines, poLine{
+			SKU:         item.sku,
+			Description: item.description,
+			Quantity:    qty,
+			UnitPrice:   item.price.euros(),
+			Amount:      amount.euros(),
+		})
+	}
+	return lines, net
 }

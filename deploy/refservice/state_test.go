@@ -13,8 +13,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/services"
-	"github.com/service-connector/service-connector/services/refservice"
 )
 
 // poConfig configures the Purchase Orders service on a state file.

@@ -7,7 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/service-connector/service-connector/services/refservice"
+	"github.com/service-connector/service-connector/deploy/refservice"
 )
 
 var _ = Describe("GET /debug/tokens", func() {

@@ -14,9 +14,9 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/ghttp"
 
+	"github.com/service-connector/service-connector/deploy/probe"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/exchange"
-	"github.com/service-connector/service-connector/services/probe"
 )
 
 const allChecks = "exchange, retry, key works, health, revoke, key stops working, revoke again"

@@ -9,9 +9,9 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/service-connector/service-connector/deploy/probe"
+	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/services"
-	"github.com/service-connector/service-connector/services/probe"
-	"github.com/service-connector/service-connector/services/refservice"
 )
 
 const (

@@ -1,0 +1,171 @@
+package connector
+
+import (
+	"context"
+
+	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/delivery"
+	"github.com/service-connector/service-connector/services/exchange"
+	"github.com/service-connector/service-connector/services/store"
+)
+
+// An exchange intent is recorded before an exchange goes out and settled in the same store
+// change that records its key, so a key minted by a process that died in between can be
+// found again (by replaying the exchange with the same request_id) and revoked. This file
+// holds the intent's whole life: reserve, settle, the ways a connect gives it up, and the
+// worker's recovery of the intents nobody settled.
+
+// reserve records the intent of an exchange for the person and service.
+func (c *Connector) reserve(user services.User, svc services.Service) (store.Intent, error) {
+	intent := store.Intent{
+		RequestID: c.opts.NewRequestID(), UserEmail: user.Email, Username: user.Username, ServiceID: svc.ID,
+		TTLDays: c.ttlDays(svc), StartedAt: c.now(),
+	}
+	if err := c.store.Update(func(tx *store.Tx) error { return tx.PutIntent(intent) }); err != nil {
+		return store.Intent{}, services.Wrap(services.EInternal, err, "record the exchange intent")
+	}
+	return intent, nil
+}
+
+// settle ends a connect whose new key is recorded and delivered: the intent is dropped, the
+// delivery mark cleared and the replaced key queued for revocation, in one store change; the
+// replaced key is then revoked. The mark stays when the store moved on from the state
+// delivered (see clearDelivery).
+func (c *Connector) settle(ctx context.Context, user services.User, intent store.Intent, delivered delivery.Bundle) error {
+	return c.updateAndRevoke(ctx, func(tx *store.Tx, queue queueFunc) error {
+		tx.RemoveIntent(intent.RequestID)
+		if err := c.clearDelivery(tx, user, delivered); err != nil {
+			return err
+		}
+		if intent.Replaces == "" {
+			return nil
+		}
+		return queue(c.newRevocation(intent.ServiceID, intent.Replaces, intent.UserEmail, "it was replaced"))
+	})
+}
+
+// revokeInstead settles an intent whose key must not be recorded: the intent goes and the
+// key is queued for revocation in one store change, then revoked. If that change fails the
+// intent stays, and recovery replays and revokes.
+func (c *Connector) revokeInstead(ctx context.Context, intent store.Intent, svc services.Service, tokenID, why string) {
+	err := c.updateAndRevoke(ctx, func(tx *store.Tx, queue queueFunc) error {
+		tx.RemoveIntent(intent.RequestID)
+		r := c.newRevocation(intent.ServiceID, tokenID, intent.UserEmail, why)
+		r.RevokeURL = svc.TokenRevokeURL
+		return queue(r)
+	})
+	if err != nil {
+		c.opts.Log.Error("could not queue the revocation of a key that must not be recorded", "service", intent.ServiceID, "user", intent.UserEmail, "token_id", tokenID, "err", err)
+	}
+}
+
+// dropIntent forgets an intent whose exchange certainly minted nothing. If that fails the
+// intent stays, and recovery's replay finds nothing to revoke beyond what it mints itself.
+func (c *Connector) dropIntent(intent store.Intent) {
+	if err := c.store.Update(func(tx *store.Tx) error { tx.RemoveIntent(intent.RequestID); return nil }); err != nil {
+		c.opts.Log.Error("could not forget a refused exchange intent", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
+	}
+}
+
+// keepForRecovery leaves an intent to the worker, which replays its exchange after a
+// backoff, counted from this failure.
+func (c *Connector) keepForRecovery(intent store.Intent, cause error) {
+	c.recordIntentFailure(intent, cause)
+	c.work.notify()
+}
+
+// recordIntentFailure counts a failed attempt at an intent's exchange and sets when the
+// worker replays it, after a backoff.
+func (c *Connector) recordIntentFailure(in store.Intent, cause error) {
+	err := c.store.Update(func(tx *store.Tx) error {
+		cur, ok := tx.Intent(in.RequestID)
+		if !ok {
+			return nil
+		}
+		c.failed(&cur.Retry, cause)
+		return tx.PutIntent(cur)
+	})
+	if err != nil {
+		c.opts.Log.Error("could not record a failed exchange intent", "service", in.ServiceID, "user", in.UserEmail, "err", err)
+	}
+}
+
+// recoverIntent settles an exchange intent that no use case is running: its process died, or
+// its exchange failed. A use case that runs it holds its person's lock, so the intent is
+// skipped while the lock is taken, and looked at again on a later pass. An intent without a
+// token id may have minted a key nobody recorded: the exchange is replayed with the same
+// request_id and what the service answers is queued for revocation. An intent with a token
+// id had its key recorded and marked for delivery (see finishRecordedIntent).
+func (c *Connector) recoverIntent(ctx context.Context, in store.Intent) {
+	unlock, ok := c.locks.tryLock(in.Username)
+	if !ok {
+		return
+	}
+	defer unlock()
+	// Under the lock: a use case may have settled it meanwhile.
+	in, ok = c.store.Intent(in.RequestID)
+	if !ok {
+		return
+	}
+	if in.TokenID != "" {
+		c.finishRecordedIntent(ctx, in)
+		return
+	}
+	tok, err := c.replay(ctx, in)
+	if err != nil && tok.TokenID == "" {
+		// Nothing named yet. A refusal (4xx) of the replay says nothing of what the first
+		// request did, so every failure is retried.
+		c.recordIntentFailure(in, err)
+		c.opts.Log.Warn("replaying an unfinished exchange failed; will retry", "service", in.ServiceID, "user", in.UserEmail, "err", err)
+		return
+	}
+	err = c.updateAndRevoke(ctx, func(tx *store.Tx, queue queueFunc) error {
+		tx.RemoveIntent(in.RequestID)
+		if conn, ok := tx.Get(in.UserEmail, in.ServiceID); ok && conn.TokenID == tok.TokenID {
+			return nil // recorded after all: not ours to revoke
+		}
+		return queue(c.newRevocation(in.ServiceID, tok.TokenID, in.UserEmail, "minted for an exchange that did not finish"))
+	})
+	if err != nil {
+		c.opts.Log.Error("could not queue the revocation of a recovered key", "service", in.ServiceID, "user", in.UserEmail, "err", err)
+		return
+	}
+	c.opts.Log.Info("recovered an unfinished exchange; its key is queued for revocation", "service", in.ServiceID, "user", in.UserEmail, "token_id", tok.TokenID)
+}
+
+// replay asks the service again for the key of an intent, with the same request_id.
+func (c *Connector) replay(ctx context.Context, in store.Intent) (services.Token, error) {
+	svc, ok := c.registry.Service(in.ServiceID)
+	secret, configured := c.secrets(in.ServiceID)
+	if !ok || !configured {
+		return services.Token{}, services.Errorf(services.EUnavailable, "The service %q is not in the registry or has no shared secret, so the exchange cannot be replayed.", in.ServiceID)
+	}
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return c.exchanger.Exchange(ctx, svc, secret, exchange.Request{UserEmail: in.UserEmail, TTLDays: in.TTLDays, RequestID: in.RequestID})
+}
+
+// finishRecordedIntent settles an intent whose new key was recorded before its process died.
+// Whatever the record holds now stays; the keys the intent names that it does not hold go:
+// the replaced one, and the new one too if the record moved on (a later disconnect, a
+// rollback).
+func (c *Connector) finishRecordedIntent(ctx context.Context, in store.Intent) {
+	err := c.updateAndRevoke(ctx, func(tx *store.Tx, queue queueFunc) error {
+		tx.RemoveIntent(in.RequestID)
+		conn, _ := tx.Get(in.UserEmail, in.ServiceID)
+		for _, id := range []string{in.Replaces, in.TokenID} {
+			if id == "" || id == conn.TokenID {
+				continue
+			}
+			r := c.newRevocation(in.ServiceID, id, in.UserEmail, "named by an exchange that did not finish")
+			r.RevokeURL = conn.RevokeURL
+			if err := queue(r); err != nil {
+				return err
+			}
+		}
+		return c.markPending(tx, services.User{Email: in.UserEmail, Username: in.Username})
+	})
+	if err != nil {
+		c.opts.Log.Error("could not settle a recorded exchange intent", "service", in.ServiceID, "user", in.UserEmail, "err", err)
+	}
+}
