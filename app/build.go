@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,11 +35,11 @@ type connectorSetup struct {
 	accountExists func(username string) bool
 }
 
-// newConnector builds the connector over the store in dataDir, the identity mapping
-// (SC_USER_MAP_FILE first, then the email's local part) and the exchange client, with the
-// options cfg sets. It returns the identity mapping too, which sign-in uses.
-func newConnector(cfg Config, dataDir string, setup connectorSetup, log *slog.Logger) (*connector.Connector, *identity.Mapper, error) {
-	st, ids, err := openRecords(cfg.UserMapFile, dataDir, setup.allowedDomains)
+// newConnector builds the connector over the store, the identity mapping (SC_USER_MAP_FILE
+// first, then the email's local part) and the exchange client, with the options cfg sets.
+// It returns the identity mapping too, which sign-in uses.
+func newConnector(cfg Config, st *store.Store, setup connectorSetup, log *slog.Logger) (*connector.Connector, *identity.Mapper, error) {
+	ids, err := newIdentity(cfg.UserMapFile, setup.allowedDomains)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,25 +53,34 @@ func newConnector(cfg Config, dataDir string, setup connectorSetup, log *slog.Lo
 	return conn, ids, nil
 }
 
-// openRecords opens the connection store in dataDir and the email-to-account mapping
-// (SC_USER_MAP_FILE first, then the lower-cased local part for allowedDomains; none means
-// any domain, which only the demo asks for).
-func openRecords(userMapFile, dataDir string, allowedDomains []string) (*store.Store, *identity.Mapper, error) {
-	st, err := store.Open(filepath.Join(dataDir, "connections.json"))
+// openStore opens the database of the portal's state: PostgreSQL when SC_DATABASE_URL names
+// one, SQLite in dataDir otherwise; every command of a portal opens the same one. A
+// connections.json an earlier version left in dataDir is moved in on first open. The
+// store's person lock (2 minutes) outlives the longest operation done under it: the
+// connector's 45 seconds, and a failed connect's rollback after them.
+func openStore(ctx context.Context, cfg Config, dataDir string, sessionSecret services.Secret, log *slog.Logger) (*store.Store, error) {
+	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: dataDir, SessionSecret: sessionSecret, Log: log})
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("open the database: %w", err)
 	}
+	return st, nil
+}
+
+// newIdentity is the email-to-account mapping: SC_USER_MAP_FILE first, then the lower-cased
+// local part for allowedDomains (none means any domain, which only the demo asks for).
+func newIdentity(userMapFile string, allowedDomains []string) (*identity.Mapper, error) {
 	userMap := map[string]string{}
 	if userMapFile != "" {
+		var err error
 		if userMap, err = identity.LoadUserMap(userMapFile); err != nil {
-			return nil, nil, fmt.Errorf("SC_USER_MAP_FILE: %w", err)
+			return nil, fmt.Errorf("SC_USER_MAP_FILE: %w", err)
 		}
 	}
 	ids, err := identity.NewMapper(allowedDomains, userMap)
 	if err != nil {
-		return nil, nil, fmt.Errorf("identity: %w", err)
+		return nil, fmt.Errorf("identity: %w", err)
 	}
-	return st, ids, nil
+	return ids, nil
 }
 
 // secretLookup returns the shared secret of a service, read from the environment the first

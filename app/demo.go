@@ -20,6 +20,7 @@ import (
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/registry"
+	"github.com/service-connector/service-connector/services/store"
 )
 
 // demoPeople are offered for one-click sign-in in the demo.
@@ -84,15 +85,23 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	if err != nil {
 		return err
 	}
+	if cfg.SessionSecret == "" {
+		cfg.SessionSecret = randomSecret()
+	}
+	st, err := openStore(ctx, cfg, dataDir, cfg.SessionSecret, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	homes := filepath.Join(dataDir, "homes")
-	conn, ids, err := newConnector(cfg, dataDir, connectorSetup{
+	conn, ids, err := newConnector(cfg, st, connectorSetup{
 		registry: reg.current(), installer: demoInstaller(homes, cfg.DemoFaults), secrets: secrets,
 	}, log)
 	if err != nil {
 		return err
 	}
-	defer startBackground(ctx, conn, reg.live, cfg.RegistryReload, log)()
-	portal, admins, err := demoPortal(cfg, conn, ids, reg, dataDir, log)
+	defer startBackground(ctx, conn, st, reg.live, cfg.RegistryReload, log)()
+	portal, admins, err := demoPortal(cfg, conn, ids, reg, dataDir, st, log)
 	if err != nil {
 		return err
 	}
@@ -191,15 +200,7 @@ func newReferenceServices(cfg Config, reg *registry.Registry, dataDir string) ([
 
 // demoPortal is the demo's portal: the handlers with the dev sign-in, behind the router. It
 // returns the admins too: SC_ADMIN_EMAILS, or demoAdmin so a newcomer sees the admin page.
-func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, reg demoRegistries, dataDir string, log *slog.Logger) (http.Handler, []string, error) {
-	sessionSecret := cfg.SessionSecret
-	if sessionSecret == "" {
-		sessionSecret = randomSecret()
-	}
-	sessionStore, err := newSessionStore(sessionSecret, cfg.SessionMaxAge, false)
-	if err != nil {
-		return nil, nil, fmt.Errorf("session store: %w", err)
-	}
+func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, reg demoRegistries, dataDir string, st *store.Store, log *slog.Logger) (http.Handler, []string, error) {
 	admins := cfg.AdminEmails
 	if len(admins) == 0 {
 		admins = []string{demoAdmin}
@@ -208,9 +209,12 @@ func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, re
 		Connector: conn, Admin: conn, Identity: ids, Log: log, Admins: admins,
 		Demo: true, DemoPeople: demoPeople, DemoHomes: filepath.Join(dataDir, "homes"),
 		Registry: reg.status(cfg.RegistryFile),
-		Ready:    []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
+		Ready: []handlers.Check{
+			{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }},
+			{Name: "database", Run: st.Ping},
+		},
 	})
-	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, devLogin: true})
+	portal, err := newRouter(routerConfig{handlers: h, sessions: newSessionStore(st, cfg.SessionMaxAge, false), log: log, devLogin: true})
 	return portal, admins, err
 }
 

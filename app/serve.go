@@ -50,18 +50,19 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 	if err != nil {
 		return fmt.Errorf("SC_REGISTRY_FILE: %w", err)
 	}
-	sessionStore, err := newSessionStore(cfg.SessionSecret, cfg.SessionMaxAge, cfg.secureCookies())
+	st, err := openStore(ctx, cfg.Config, dataDir, cfg.SessionSecret, log)
 	if err != nil {
-		return fmt.Errorf("session store: %w", err)
+		return err
 	}
-	conn, ids, err := newConnector(cfg.Config, dataDir, connectorSetup{
+	defer st.Close()
+	conn, ids, err := newConnector(cfg.Config, st, connectorSetup{
 		registry: live, installer: delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout),
 		allowedDomains: cfg.AllowedDomains, accountExists: accountExists,
 	}, log)
 	if err != nil {
 		return err
 	}
-	defer startBackground(ctx, conn, live, cfg.RegistryReload, log)()
+	defer startBackground(ctx, conn, st, live, cfg.RegistryReload, log)()
 	h := handlers.New(handlers.Config{
 		Connector: conn, Admin: conn, Identity: ids, Log: log, Admins: cfg.AdminEmails,
 		Google:         newGoogleSignIn(cfg.GoogleClientID, cfg.GoogleClientSecret.Reveal(), cfg.BaseURL, google, &http.Client{Timeout: 15 * time.Second}),
@@ -70,8 +71,10 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 		Ready: []handlers.Check{
 			{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }},
 			{Name: "helper", Run: func(context.Context) error { return present(cfg.Helper) }},
+			{Name: "database", Run: st.Ping},
 		},
 	})
+	sessionStore := newSessionStore(st, cfg.SessionMaxAge, cfg.secureCookies())
 	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, trustedOrigins: cfg.TrustedOrigins})
 	if err != nil {
 		return fmt.Errorf("SC_TRUSTED_ORIGINS: %w", err)

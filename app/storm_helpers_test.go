@@ -21,6 +21,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
 // stormServices are the demo's services with the env var each key is delivered as.
@@ -156,13 +157,12 @@ func (op stormOp) run(portal string, tally *stormTally) {
 }
 
 // waitDrained waits until the demo's store holds no unfinished work, and returns its state.
-func waitDrained(dataDir string, within time.Duration) store.State {
+func waitDrained(d *demo, within time.Duration) store.State {
 	GinkgoHelper()
-	s, err := store.Open(filepath.Join(dataDir, "connections.json"))
-	Expect(err).NotTo(HaveOccurred(), "the store parses")
+	s := d.openStore()
 	var st store.State
 	Eventually(func(g Gomega) {
-		st = s.State()
+		st = storetest.State(s)
 		g.Expect(st.Intents).To(BeEmpty(), "unfinished exchanges")
 		g.Expect(st.Deliveries).To(BeEmpty(), "pending deliveries")
 		g.Expect(st.Revocations).To(BeEmpty(), "queued revocations")

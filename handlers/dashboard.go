@@ -12,9 +12,14 @@ import (
 // Dashboard serves GET /: the Service Connectors card with the person's services.
 func (h *Handlers) Dashboard(c *gin.Context) {
 	user := currentUser(c)
+	states, err := h.connector.Overview(c.Request.Context(), user)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	props := components.DashboardProps{
 		User:  components.UserView{Email: user.Email, Username: user.Username, Admin: h.admins[normalize(user.Email)]},
-		Cards: cardViews(h.connector.Overview(c.Request.Context(), user)),
+		Cards: cardViews(states),
 	}
 	if !h.connector.HasAccount(user) {
 		props.NoAccount = true

@@ -30,6 +30,7 @@ import (
 type fakeConnector struct {
 	mu             sync.Mutex
 	OverviewFunc   func(user services.User) []connector.ServiceState
+	OverviewErr    error // when set, Overview fails with it (the store could not be read)
 	ConnectFunc    func(user services.User, id string) (connector.ServiceState, error)
 	DisconnectFunc func(user services.User, id string) (connector.ServiceState, error)
 	StateFunc      func(user services.User, id string) (connector.ServiceState, error)
@@ -46,9 +47,12 @@ func (f *fakeConnector) record(call string) {
 	f.calls = append(f.calls, call)
 }
 
-func (f *fakeConnector) Overview(_ context.Context, u services.User) []connector.ServiceState {
+func (f *fakeConnector) Overview(_ context.Context, u services.User) ([]connector.ServiceState, error) {
 	f.record("overview " + u.Email)
-	return f.OverviewFunc(u)
+	if f.OverviewErr != nil {
+		return nil, f.OverviewErr
+	}
+	return f.OverviewFunc(u), nil
 }
 
 func (f *fakeConnector) State(_ context.Context, u services.User, id string) (connector.ServiceState, error) {

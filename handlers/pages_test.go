@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
@@ -58,6 +59,17 @@ var _ = Describe("Pages", func() {
 				connect := doc.Find(`[data-testid="service-card-crm"] [data-testid="connect"]`)
 				Expect(connect.Length()).To(Equal(1))
 				Expect(connect.AttrOr("disabled", "absent")).NotTo(Equal("absent"))
+			})
+		})
+
+		When("the person's records cannot be read", func() {
+			It("answers 500 with a safe message, never the cause, and no empty cards", func() {
+				p.connector.OverviewErr = errors.New("store: read a person's connections: database is locked")
+				p.signIn("alice@example.com")
+				r := p.get("/")
+				Expect(r.status).To(Equal(http.StatusInternalServerError))
+				Expect(r.body).NotTo(ContainSubstring("database is locked"))
+				Expect(r.doc().Find(`[data-testid^="service-card-"]`).Length()).To(BeZero())
 			})
 		})
 

@@ -18,6 +18,10 @@ const (
 	userKey         = "sc.user"
 )
 
+// SessionEmailKey is the session value that names the signed-in person's email: the
+// session store finds a person's sessions by it, to end them all when they are offboarded.
+const SessionEmailKey = sessionEmail
+
 func normalize(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // signIn starts a fresh session for the person: nothing of an earlier session survives.

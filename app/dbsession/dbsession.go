@@ -2,7 +2,7 @@
 // browser's cookie holds only a random session id. Signing out deletes the session, so a
 // copy of the cookie made before is refused afterwards; offboarding deletes every session
 // of the person; a session ends at its absolute lifetime, which activity never extends, and
-// its cookie never outlives it. It implements gin-contrib/sessions' Store.
+// its cookie ends with it. It implements gin-contrib/sessions' Store.
 package dbsession
 
 import (
@@ -16,14 +16,14 @@ import (
 	"github.com/gin-contrib/sessions"
 	gsessions "github.com/gorilla/sessions"
 
-	"github.com/service-connector/service-connector/services/store/sqlstore"
+	"github.com/service-connector/service-connector/services/store"
 )
 
 // Records keeps the sessions: the database store.
 type Records interface {
-	NewSession(ctx context.Context, email, data string, lifetime time.Duration) (sqlstore.Session, error)
-	Session(ctx context.Context, id string) (sqlstore.Session, bool, error)
-	SaveSession(ctx context.Context, id, email, data string) (sqlstore.Session, bool, error)
+	NewSession(ctx context.Context, email, data string, lifetime time.Duration) (store.Session, error)
+	Session(ctx context.Context, id string) (store.Session, bool, error)
+	SaveSession(ctx context.Context, id, email, data string) (store.Session, bool, error)
 	DeleteSession(ctx context.Context, id string) error
 }
 
@@ -104,7 +104,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Ses
 	if err != nil {
 		return err
 	}
-	var rec sqlstore.Session
+	var rec store.Session
 	was, wasLoaded := sess.Values[loaded{}].(string)
 	if sess.ID != "" && wasLoaded && strings.EqualFold(was, email) {
 		saved, ok, err := s.records.SaveSession(ctx, sess.ID, email, data)
@@ -131,7 +131,9 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Ses
 		sess.ID = rec.ID
 		sess.Values[loaded{}] = rec.UserEmail
 	}
-	left := rec.ExpiresAt.Sub(s.now()) / time.Second // rounded down: the cookie dies first
+	// To the nearest second: the cookie ends with the session, and the server refuses it at
+	// the session's end whatever the browser keeps.
+	left := (rec.ExpiresAt.Sub(s.now()) + time.Second/2) / time.Second
 	if left <= 0 {
 		return s.end(ctx, w, sess)
 	}

@@ -7,11 +7,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/service-connector/service-connector/services/store/sqlstore/sqltest"
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
 // databases gives each spec a fresh database; its PostgreSQL cluster is this suite's.
-var databases = &sqltest.Databases{}
+var databases = &storetest.Databases{}
 
 var _ = BeforeSuite(func() { gin.SetMode(gin.ReleaseMode) })
 

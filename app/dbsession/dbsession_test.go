@@ -14,8 +14,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/service-connector/service-connector/app/dbsession"
-	"github.com/service-connector/service-connector/services/store/sqlstore"
-	"github.com/service-connector/service-connector/services/store/sqlstore/sqltest"
+	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
 const cookieName = "sc_session"
@@ -42,10 +42,10 @@ func (c *clock) Advance(d time.Duration) {
 type portal struct{ router *gin.Engine }
 
 func newPortal(records dbsession.Records, lifetime time.Duration, now func() time.Time) portal {
-	store := dbsession.New(records, lifetime, "email", now)
-	store.Options(sessions.Options{Path: "/", MaxAge: int(lifetime.Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	sessionStore := dbsession.New(records, lifetime, "email", now)
+	sessionStore.Options(sessions.Options{Path: "/", MaxAge: int(lifetime.Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	r := gin.New()
-	r.Use(sessions.Sessions(cookieName, store))
+	r.Use(sessions.Sessions(cookieName, sessionStore))
 	r.POST("/signin", func(c *gin.Context) {
 		s := sessions.Default(c)
 		s.Clear()
@@ -77,7 +77,7 @@ func newPortal(records dbsession.Records, lifetime time.Duration, now func() tim
 	r.POST("/offboard-then-flash", func(c *gin.Context) {
 		s := sessions.Default(c)
 		email, _ := s.Get("email").(string)
-		if _, err := records.(*sqlstore.Store).DeleteSessionsOf(c.Request.Context(), email); err != nil {
+		if _, err := records.(*store.Store).DeleteSessionsOf(c.Request.Context(), email); err != nil {
 			c.String(http.StatusInternalServerError, err.Error())
 			return
 		}
@@ -121,11 +121,11 @@ func (p portal) body(method, path string, cookie *http.Cookie) string {
 	return b
 }
 
-var _ = DescribeTableSubtree("Sessions in the database", func(backend sqltest.Backend) {
+var _ = DescribeTableSubtree("Sessions in the database", func(backend storetest.Backend) {
 	const lifetime = 12 * time.Hour
 	var (
 		clk     *clock
-		records *sqlstore.Store
+		records *store.Store
 		app     portal
 	)
 
@@ -133,7 +133,7 @@ var _ = DescribeTableSubtree("Sessions in the database", func(backend sqltest.Ba
 		clk = &clock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
 		cfg := databases.Config(backend)
 		cfg.Now = clk.Now
-		records = sqltest.Open(cfg)
+		records = storetest.Open(cfg)
 		app = newPortal(records, lifetime, clk.Now)
 	})
 
@@ -178,7 +178,7 @@ var _ = DescribeTableSubtree("Sessions in the database", func(backend sqltest.Ba
 		Expect(app.body(http.MethodGet, "/me", bobs)).To(Equal("bob@example.com"))
 	})
 
-	It("ends at its absolute lifetime however active it is, and its cookie never outlives it", func() {
+	It("ends at its absolute lifetime however active it is, and its cookie ends with it", func() {
 		cookie := signIn("ann@example.com")
 		clk.Advance(lifetime - time.Minute)
 		_, renewed := app.do(http.MethodPost, "/flash?msg=hi", cookie)
@@ -223,4 +223,4 @@ var _ = DescribeTableSubtree("Sessions in the database", func(backend sqltest.Ba
 		Expect(err).NotTo(HaveOccurred())
 		Expect(n).To(Equal(0))
 	})
-}, Entry("on SQLite", sqltest.SQLite), Entry("on PostgreSQL", sqltest.PostgreSQL))
+}, Entry("on SQLite", storetest.SQLite), Entry("on PostgreSQL", storetest.PostgreSQL))

@@ -33,7 +33,7 @@ var _ = Describe("The admin's actions", func() {
 			d, err := w.conn.DisconnectFor(ctx(), "alice@example.com", "purchase_orders")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(d.Revocation).To(Equal(connector.RevocationPending))
-			Expect(w.store.State().Revocations).To(HaveLen(1))
+			Expect(w.state().Revocations).To(HaveLen(1))
 		})
 
 		It("changes nothing for a connection that does not exist", func() {

@@ -6,11 +6,12 @@ import (
 	"github.com/service-connector/service-connector/services"
 )
 
-// NormalizeConnection checks c and returns it in the form the store keeps: the email lower-cased, and
-// times in UTC without a monotonic reading, so what is in memory equals what a reload reads.
+// normalizeConnection checks c and returns it in the form the store keeps: the email
+// lower-cased, and times in UTC without a monotonic reading, so what is written equals what
+// is read back.
 // Its errors name the person and the service, never the key.
-func NormalizeConnection(c services.Connection) (services.Connection, error) {
-	c.UserEmail = NormalizeEmail(c.UserEmail)
+func normalizeConnection(c services.Connection) (services.Connection, error) {
+	c.UserEmail = normalizeEmail(c.UserEmail)
 	switch {
 	case !validEmail(c.UserEmail):
 		return c, services.Errorf(services.EInvalid, "A connection needs a valid email address, not %q.", c.UserEmail)
@@ -24,6 +25,9 @@ func NormalizeConnection(c services.Connection) (services.Connection, error) {
 	return c, nil
 }
 
+// normalizeEmail is the form emails are stored and compared in.
+func normalizeEmail(email string) string { return strings.ToLower(email) }
+
 func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
 
 // validEmail reports whether email looks like an address: something@something, no spaces.
@@ -32,9 +36,9 @@ func validEmail(email string) bool {
 	return at > 0 && at < len(email)-1 && !strings.ContainsFunc(email, isSpaceOrControl)
 }
 
-// NormalizeRevocation checks r and returns it in the form the store keeps.
-func NormalizeRevocation(r Revocation) (Revocation, error) {
-	r.UserEmail = NormalizeEmail(r.UserEmail)
+// normalizeRevocation checks r and returns it in the form the store keeps.
+func normalizeRevocation(r Revocation) (Revocation, error) {
+	r.UserEmail = normalizeEmail(r.UserEmail)
 	switch {
 	case !services.ValidServiceID(r.ServiceID):
 		return r, services.Errorf(services.EInvalid, "A revocation has an invalid service id %q.", r.ServiceID)
@@ -47,9 +51,9 @@ func NormalizeRevocation(r Revocation) (Revocation, error) {
 	return r, nil
 }
 
-// NormalizeDelivery checks d and returns it in the form the store keeps.
-func NormalizeDelivery(d PendingDelivery) (PendingDelivery, error) {
-	d.UserEmail = NormalizeEmail(d.UserEmail)
+// normalizeDelivery checks d and returns it in the form the store keeps.
+func normalizeDelivery(d PendingDelivery) (PendingDelivery, error) {
+	d.UserEmail = normalizeEmail(d.UserEmail)
 	switch {
 	case !validEmail(d.UserEmail):
 		return d, services.Errorf(services.EInvalid, "A pending delivery needs a valid email address, not %q.", d.UserEmail)
@@ -62,9 +66,9 @@ func NormalizeDelivery(d PendingDelivery) (PendingDelivery, error) {
 	return d, nil
 }
 
-// NormalizeIntent checks in and returns it in the form the store keeps.
-func NormalizeIntent(in Intent) (Intent, error) {
-	in.UserEmail = NormalizeEmail(in.UserEmail)
+// normalizeIntent checks in and returns it in the form the store keeps.
+func normalizeIntent(in Intent) (Intent, error) {
+	in.UserEmail = normalizeEmail(in.UserEmail)
 	switch {
 	case in.RequestID == "":
 		return in, services.Errorf(services.EInvalid, "An exchange intent has no request id.")

@@ -1,9 +1,0 @@
-package sqltest
-
-import (
-	"io"
-	"log/slog"
-)
-
-// discardLog is a logger whose lines go nowhere.
-func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
