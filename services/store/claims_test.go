@@ -177,6 +177,27 @@ var _ = DescribeTableSubtree("Claiming due work", func(backend storetest.Backend
 			Expect(got).To(HaveLen(2), "B's lease ran out, and bob's delivery came due")
 		})
 
+		It("passes over the people whose lock is held, and claims them once it is released", func() {
+			update(portalA, func(tx *store.Tx) error {
+				return tx.PutIntent(store.Intent{RequestID: "req-ann", UserEmail: "ann@example.com", Username: "ann", ServiceID: "crm", StartedAt: t0})
+			})
+			unlock, err := portalB.Lock(ctx, "ann")
+			Expect(err).NotTo(HaveOccurred())
+			ds, err := portalA.ClaimDueDeliveries(ctx, 10)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ds).To(BeEmpty(), "ann's own use case delivers")
+			ins, err := portalA.ClaimDueIntents(ctx, 10)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ins).To(ConsistOf(HaveField("RequestID", "req-due")), "an intent without an account name is nobody's lock")
+			unlock()
+			ds, err = portalA.ClaimDueDeliveries(ctx, 10)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ds).To(ConsistOf(HaveField("UserEmail", "ann@example.com")))
+			ins, err = portalA.ClaimDueIntents(ctx, 10)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ins).To(ConsistOf(HaveField("RequestID", "req-ann")))
+		})
+
 		It("claims due intents for one portal at a time, until written or run out", func() {
 			got, err := portalA.ClaimDueIntents(ctx, 10)
 			Expect(err).NotTo(HaveOccurred())

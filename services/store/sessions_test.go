@@ -1,6 +1,9 @@
 package store_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"context"
 	"github.com/service-connector/service-connector/services/store"
 	"time"
@@ -105,6 +108,51 @@ var _ = DescribeTableSubtree("Sessions", func(backend storetest.Backend) {
 			Expect(ok).To(BeFalse())
 		}
 		_, ok, err = s.Session(ctx, bobs.ID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeTrue())
+	})
+
+	It("ends every session of a person inside a change too, with the rest of the change", func() {
+		ann, bobs := newSession("ann@example.com"), newSession("bob@example.com")
+		Expect(s.Update(ctx, func(tx *store.Tx) error {
+			n, err := tx.DeleteSessionsOf("Ann@Example.com")
+			Expect(n).To(Equal(1))
+			if err != nil {
+				return err
+			}
+			return errors.New("the rest of the change failed")
+		})).NotTo(Succeed())
+		_, ok, err := s.Session(ctx, ann.ID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeTrue(), "a change that failed ends no session")
+		update(s, func(tx *store.Tx) error { _, err := tx.DeleteSessionsOf("ann@example.com"); return err })
+		_, ok, err = s.Session(ctx, ann.ID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeFalse())
+		_, ok, err = s.Session(ctx, bobs.ID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeTrue())
+	})
+
+	It("opens no session from a row written without the session secret, and none after the secret changes", func() {
+		cfg := databases.Config(backend)
+		cfg.Now, cfg.SessionSecret = clk.Now, "secret-one-0123456789abcdef0123456789"
+		one := storetest.Open(cfg)
+		sess, err := one.NewSession(ctx, "ann@example.com", `{}`, time.Hour)
+		Expect(err).NotTo(HaveOccurred())
+		// Someone who can write the database, but does not hold the secret, plants a session.
+		plain := sha256.Sum256([]byte("planted-id"))
+		Expect(store.Exec(one, "INSERT INTO sessions (id_hash, user_email, data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+			hex.EncodeToString(plain[:]), "carol@example.com", `{"email":"carol@example.com"}`, t0.UnixNano(), t0.Add(time.Hour).UnixNano())).To(Succeed())
+		_, ok, err := one.Session(ctx, "planted-id")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeFalse())
+
+		cfg.Owner, cfg.SessionSecret = "another", "secret-two-0123456789abcdef0123456789"
+		_, ok, err = storetest.Open(cfg).Session(ctx, sess.ID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ok).To(BeFalse())
+		_, ok, err = one.Session(ctx, sess.ID)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ok).To(BeTrue())
 	})

@@ -73,6 +73,52 @@ var _ = DescribeTableSubtree("Store", func(backend storetest.Backend) {
 			Expect(emails(cs)).To(Equal([]string{"ann2@example.com", "ann@example.com", "ann@example.com"}))
 		})
 
+		It("reads a service's connections, and whether a key expired within a window, its end included", func() {
+			early, late := connection("ann@example.com", "crm"), connection("bob@example.com", "crm")
+			early.ExpiresAt, late.ExpiresAt = t0.Add(time.Hour), t0.Add(2*time.Hour)
+			put(s, late, early, connection("ann@example.com", "invoicing"))
+			cs, err := s.ConnectionsOf(ctx, "crm")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(emails(cs)).To(Equal([]string{"ann@example.com", "bob@example.com"}))
+			for _, w := range []struct {
+				after, until time.Time
+				want         bool
+			}{
+				{time.Time{}, t0, false},
+				{time.Time{}, t0.Add(time.Hour), true},
+				{t0.Add(time.Hour), t0.Add(90 * time.Minute), false},
+				{t0.Add(time.Hour), t0.Add(2 * time.Hour), true},
+			} {
+				got, err := s.AnyExpired(ctx, w.after, w.until)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got).To(Equal(w.want), "expired in (%s, %s]", w.after, w.until)
+			}
+		})
+
+		It("finds everyone whose connections, pending delivery or exchanges name an account, inside a change too", func() {
+			other := connection("ann2@example.com", "crm")
+			other.Username = "ann"
+			put(s, connection("ann@example.com", "crm"), other, connection("bob@example.com", "crm"))
+			update(s, func(tx *store.Tx) error {
+				return errors.Join(
+					tx.PutDelivery(store.PendingDelivery{UserEmail: "ann3@example.com", Username: "ann", Since: t0}),
+					tx.PutIntent(store.Intent{RequestID: "r", UserEmail: "ann4@example.com", Username: "ann", ServiceID: "crm", StartedAt: t0}),
+				)
+			})
+			want := []string{"ann2@example.com", "ann3@example.com", "ann4@example.com", "ann@example.com"}
+			holders, err := s.AccountHolders(ctx, "ann")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(holders).To(Equal(want))
+			update(s, func(tx *store.Tx) error {
+				holders, err := tx.AccountHolders("ann")
+				Expect(holders).To(Equal(want))
+				return err
+			})
+			holders, err = s.AccountHolders(ctx, "nobody")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(holders).To(BeEmpty())
+		})
+
 		It("deletes a connection and says whether there was one", func() {
 			put(s, connection("ann@example.com", "crm"))
 			var first, second bool
