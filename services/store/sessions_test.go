@@ -1,10 +1,10 @@
 package store_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"context"
 	"github.com/service-connector/service-connector/services/store"
 	"time"
 
