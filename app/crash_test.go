@@ -101,8 +101,24 @@ func buildBinary() string {
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // startDemoProcess runs the built binary's demo as its own process on free ports, with the
-// storm's faults, so that it can be killed for real.
+// storm's faults and env on top, so that it can be killed for real, and waits until it
+// serves.
 func startDemoProcess(bin, dataDir string, env map[string]string) (*demo, *gexec.Session) {
+	GinkgoHelper()
+	session := launchDemoProcess(bin, dataDir, env)
+	Eventually(session.Out, 20*time.Second).Should(gbytes.Say(`delivering into`))
+	out := string(session.Out.Contents())
+	return &demo{
+		portal:      "http://" + portalLine.FindStringSubmatch(out)[1],
+		services:    "http://" + servicesLine.FindStringSubmatch(out)[1],
+		dataDir:     dataDir,
+		databaseURL: env["SC_DATABASE_URL"],
+	}, session
+}
+
+// launchDemoProcess starts the built binary's demo with the storm's settings and env on top,
+// without waiting for it; it is killed when the spec ends.
+func launchDemoProcess(bin, dataDir string, env map[string]string) *gexec.Session {
 	GinkgoHelper()
 	cmd := exec.Command(bin, "demo")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "SC_ADDR=127.0.0.1:0", "SC_DEMO_SERVICES_ADDR=127.0.0.1:0", "SC_DATA_DIR=" + dataDir}
@@ -115,12 +131,5 @@ func startDemoProcess(bin, dataDir string, env map[string]string) (*demo, *gexec
 	session, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() { session.Kill() })
-	Eventually(session.Out, 20*time.Second).Should(gbytes.Say(`delivering into`))
-	out := string(session.Out.Contents())
-	return &demo{
-		portal:      "http://" + portalLine.FindStringSubmatch(out)[1],
-		services:    "http://" + servicesLine.FindStringSubmatch(out)[1],
-		dataDir:     dataDir,
-		databaseURL: env["SC_DATABASE_URL"],
-	}, session
+	return session
 }
