@@ -31,6 +31,9 @@ type demo struct {
 	dataDir  string
 	// databaseURL is the demo's SC_DATABASE_URL: empty for SQLite in dataDir.
 	databaseURL string
+	// servicesState is where the reference services keep their state files; empty for the
+	// demo's own, in dataDir/demo-services.
+	servicesState string
 	stdout      *gbytes.Buffer
 	stderr      *gbytes.Buffer
 	exit        chan int
@@ -69,6 +72,14 @@ func startDemo(env map[string]string) *demo {
 	d.portal = "http://" + portalLine.FindStringSubmatch(out)[1]
 	d.services = "http://" + servicesLine.FindStringSubmatch(out)[1]
 	return d
+}
+
+// servicesStateDir is where the reference services of the demo keep their state files.
+func (d *demo) servicesStateDir() string {
+	if d.servicesState != "" {
+		return d.servicesState
+	}
+	return filepath.Join(d.dataDir, "demo-services")
 }
 
 // home reads a file of a person's delivered home; ok is false when it does not exist.

@@ -170,11 +170,11 @@ func waitDrained(d *demo, within time.Duration) store.State {
 	return st
 }
 
-// tokenCounts reads a reference service's state file: how many keys it ever minted (none is
-// pruned within a spec) and how many of them are revoked.
-func tokenCounts(dataDir, serviceID string) (minted, revoked int) {
+// tokenCounts reads a reference service's state file in stateDir: how many keys it ever
+// minted (none is pruned within a spec) and how many of them are revoked.
+func tokenCounts(stateDir, serviceID string) (minted, revoked int) {
 	GinkgoHelper()
-	data, err := os.ReadFile(filepath.Join(dataDir, "demo-services", serviceID+".json"))
+	data, err := os.ReadFile(filepath.Join(stateDir, serviceID+".json"))
 	Expect(err).NotTo(HaveOccurred())
 	var f struct {
 		Tokens []struct {
@@ -235,7 +235,7 @@ func checkInvariant(d *demo, st store.State, people []*stormPerson) invariantRep
 				rep.missing++
 			}
 		}
-		minted, revoked := tokenCounts(d.dataDir, id)
+		minted, revoked := tokenCounts(d.servicesStateDir(), id)
 		rep.minted += minted
 		rep.revoked += revoked
 	}
