@@ -34,10 +34,10 @@ type demo struct {
 	// servicesState is where the reference services keep their state files; empty for the
 	// demo's own, in dataDir/demo-services.
 	servicesState string
-	stdout      *gbytes.Buffer
-	stderr      *gbytes.Buffer
-	exit        chan int
-	stop        func() // stops the demo and checks it exited cleanly; safe to call twice
+	stdout        *gbytes.Buffer
+	stderr        *gbytes.Buffer
+	exit          chan int
+	stop          func() // stops the demo and checks it exited cleanly; safe to call twice
 }
 
 var (
