@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 
-	"github.com/service-connector/service-connector/services"
 )
 
 // FailImportAfter makes the import of cfg fail after rows rows, for the specs.
@@ -34,20 +33,6 @@ func OpenUnmigrated(ctx context.Context, cfg Config) (*Store, error) {
 		return openPostgres(ctx, cfg)
 	}
 	return openSQLite(ctx, cfg)
-}
-
-// Seed writes conns in one transaction with prepared statements, as the import does: the
-// benchmarks' way to a large database in seconds.
-func Seed(ctx context.Context, s *Store, conns []services.Connection) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := s.insertAll(ctx, tx, State{Connections: conns}); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // PretendProcess makes the Store cfg opens record the process pid (which must be running)

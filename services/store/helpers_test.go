@@ -2,9 +2,8 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
-	"github.com/service-connector/service-connector/services/store/jsonfile"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
@@ -98,23 +96,8 @@ func expectNoKeyIn(err error) {
 	}
 }
 
-// writeFileStore writes st at path as the file store of the previous version wrote it:
-// format 2, mode 0600.
+// writeFileStore writes st at path as the file store of the previous version wrote it.
 func writeFileStore(path string, st store.State) {
 	GinkgoHelper()
-	doc := jsonfile.Document{Version: 2, Connections: st.Connections}
-	for _, r := range st.Revocations {
-		doc.Revocations = append(doc.Revocations, jsonfile.Revocation{ServiceID: r.ServiceID, TokenID: r.TokenID, UserEmail: r.UserEmail,
-			Reason: r.Reason, RevokeURL: r.RevokeURL, QueuedAt: r.QueuedAt, Retry: jsonfile.Retry(r.Retry), NeedsAttention: r.NeedsAttention})
-	}
-	for _, d := range st.Deliveries {
-		doc.Deliveries = append(doc.Deliveries, jsonfile.PendingDelivery{UserEmail: d.UserEmail, Username: d.Username, Since: d.Since, Retry: jsonfile.Retry(d.Retry)})
-	}
-	for _, in := range st.Intents {
-		doc.Intents = append(doc.Intents, jsonfile.Intent{RequestID: in.RequestID, UserEmail: in.UserEmail, Username: in.Username, ServiceID: in.ServiceID,
-			TTLDays: in.TTLDays, StartedAt: in.StartedAt, TokenID: in.TokenID, Replaces: in.Replaces, Cancelled: in.Cancelled, Retry: jsonfile.Retry(in.Retry)})
-	}
-	data, err := json.MarshalIndent(doc, "", "  ")
-	Expect(err).NotTo(HaveOccurred())
-	Expect(os.WriteFile(path, data, 0o600)).To(Succeed())
+	Expect(storetest.WriteFileStore(filepath.Dir(path), st)).To(Succeed())
 }
