@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-
 )
 
 // FailImportAfter makes the import of cfg fail after rows rows, for the specs.
