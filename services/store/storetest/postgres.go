@@ -71,40 +71,51 @@ func StartPostgres(ctx context.Context) (_ *Cluster, err error) {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	// Durability is not what these specs are about: fsync off makes them fast.
-	c.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", dir, "-c", "listen_addresses=",
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
-	c.cmd.Env = initdb.Env
-	log, err := os.Create(filepath.Join(dir, "server.log"))
-	if err != nil {
+	if err := c.serve(filepath.Join(bin, "postgres"), data, initdb.Env, cred); err != nil {
 		return nil, err
+	}
+	return c, c.waitReady(ctx)
+}
+
+// serve starts the server of the cluster in data, as cred, logging into the cluster's dir.
+func (c *Cluster) serve(postgres, data string, env []string, cred *syscall.Credential) error {
+	// Durability is not what these specs are about: fsync off makes them fast.
+	c.cmd = exec.Command(postgres, "-D", data, "-k", c.dir, "-c", "listen_addresses=",
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200")
+	c.cmd.Env = env
+	log, err := os.Create(filepath.Join(c.dir, "server.log"))
+	if err != nil {
+		return err
 	}
 	defer func() { _ = log.Close() }() // the child keeps its own descriptor
 	c.cmd.Stdout, c.cmd.Stderr = log, log
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
 	if err := c.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start postgres: %w", err)
+		return fmt.Errorf("start postgres: %w", err)
 	}
 	go func() { c.done <- c.cmd.Wait() }()
-	if c.admin, err = sql.Open("pgx", c.url("postgres")); err != nil {
-		return nil, err
-	}
+	c.admin, err = sql.Open("pgx", c.url("postgres"))
+	return err
+}
+
+// waitReady waits for the server to accept connections, for 30 seconds at most.
+func (c *Cluster) waitReady(ctx context.Context) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		pingCtx, cancel := context.WithTimeout(ctx, time.Second)
-		err = c.admin.PingContext(pingCtx)
+		err := c.admin.PingContext(pingCtx)
 		cancel()
 		if err == nil {
-			return c, nil
+			return nil
 		}
 		select {
 		case werr := <-c.done:
-			out, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-			return nil, fmt.Errorf("postgres exited: %v\n%s", werr, out)
+			out, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
+			return fmt.Errorf("postgres exited: %v\n%s", werr, out)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("postgres did not accept connections within 30s: %w", err)
+			return fmt.Errorf("postgres did not accept connections within 30s: %w", err)
 		}
 	}
 }
