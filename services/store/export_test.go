@@ -43,3 +43,15 @@ func PretendProcess(cfg *Config, pid int) error {
 	cfg.process = &p
 	return err
 }
+
+// SchemaVersion is the version of the database's schema, for the specs.
+func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
+	p, err := s.migrator()
+	if err != nil {
+		return 0, err
+	}
+	return p.GetDBVersion(ctx)
+}
+
+// Path is the SQLite database file of s, or "" with PostgreSQL, for the specs.
+func (s *Store) Path() string { return s.path }

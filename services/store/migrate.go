@@ -68,12 +68,3 @@ func (s *Store) migrator() (*goose.Provider, error) {
 	}
 	return goose.NewProvider(d, s.write, fsys, opts...)
 }
-
-// SchemaVersion is the version of the database's schema.
-func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
-	p, err := s.migrator()
-	if err != nil {
-		return 0, err
-	}
-	return p.GetDBVersion(ctx)
-}

@@ -27,12 +27,6 @@ func (r reads) forUser(ctx context.Context, email string) ([]services.Connection
 		normalizeEmail(email))
 }
 
-func (r reads) forAccount(ctx context.Context, username string) ([]services.Connection, error) {
-	return queryAll(ctx, r.q, scanConnection,
-		"SELECT "+connectionColumns+" FROM connections WHERE username = $1 ORDER BY user_email, service_id"+r.lock,
-		username)
-}
-
 func (r reads) connectionsOf(ctx context.Context, serviceID string) ([]services.Connection, error) {
 	return queryAll(ctx, r.q, scanConnection,
 		"SELECT "+connectionColumns+" FROM connections WHERE service_id = $1 ORDER BY user_email"+r.lock,
@@ -91,13 +85,6 @@ func (s *Store) Get(ctx context.Context, email, serviceID string) (services.Conn
 func (s *Store) ForUser(ctx context.Context, email string) ([]services.Connection, error) {
 	cs, err := s.reads().forUser(ctx, email)
 	return cs, storeError("read a person's connections", err)
-}
-
-// ForAccount returns the connections delivered to a server account, sorted by email, then
-// service id: normally one person's, but a second person mapped to the same account shows.
-func (s *Store) ForAccount(ctx context.Context, username string) ([]services.Connection, error) {
-	cs, err := s.reads().forAccount(ctx, username)
-	return cs, storeError("read an account's connections", err)
 }
 
 // Revocation returns the queued revocation of a token, if any.

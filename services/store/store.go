@@ -155,15 +155,6 @@ func (s *Store) Ping(ctx context.Context) error {
 	return storeError("reach the database", s.read.PingContext(ctx))
 }
 
-// Backend names the database: "sqlite" or "postgres".
-func (s *Store) Backend() string { return s.dialect.name }
-
-// Path is the SQLite database file, or "" with PostgreSQL.
-func (s *Store) Path() string { return s.path }
-
-// Owner is the name this Store holds leases under.
-func (s *Store) Owner() string { return s.cfg.Owner }
-
 // now is the store's clock.
 func (s *Store) now() time.Time { return s.cfg.Now() }
 

@@ -89,13 +89,6 @@ func (tx *Tx) ForUser(email string) ([]services.Connection, error) {
 	return cs, tx.failed("read a person's connections", err)
 }
 
-// ForAccount returns the connections delivered to a server account, sorted by email, then
-// service id.
-func (tx *Tx) ForAccount(username string) ([]services.Connection, error) {
-	cs, err := tx.r.forAccount(tx.ctx, username)
-	return cs, tx.failed("read an account's connections", err)
-}
-
 // AccountHolders returns the emails whose connections, pending delivery or exchange intents
 // name the server account, sorted. It locks no row.
 func (tx *Tx) AccountHolders(username string) ([]string, error) {
