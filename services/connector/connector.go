@@ -1,7 +1,8 @@
 // Package connector holds the use cases of Service Connector: list a person's services,
 // connect one (exchange → record → deliver), and disconnect one (forget → deliver → revoke).
-// It owns the lifecycle invariants of DESIGN.md: changes for one person are serialized, and
-// every key a service minted for us is either recorded and delivered, or revoked.
+// It owns the lifecycle invariants of DESIGN.md: changes for one person are serialized (by
+// the store's person lock, shared by every portal on the database), and every key a service
+// minted for us is either recorded and delivered, or revoked.
 //
 // One file per step of the lifecycle: connect.go (Connect's steps), disconnect.go,
 // intents.go (an exchange's intent from reserve to settle, and its recovery), deliver.go
