@@ -43,7 +43,11 @@ func statusOf(err error) int {
 func (h *Handlers) logError(c *gin.Context, err error) {
 	status := statusOf(err)
 	level := h.log.Warn
-	if status >= http.StatusInternalServerError {
+	switch {
+	case c.Request.Context().Err() != nil:
+		// The client went away, and its reads of the database were cut short: no fault.
+		level = h.log.Info
+	case status >= http.StatusInternalServerError:
 		level = h.log.Error
 	}
 	level("request failed", "method", c.Request.Method, "path", c.FullPath(), "status", status, "err", err)
