@@ -114,7 +114,7 @@ var _ = Describe("The portal in a real browser", Label("browser"), func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(expiry).To(BeTemporally("~", time.Now().AddDate(0, 0, 365), time.Hour))
 		Expect(text(ctx, card+` [data-testid="card-detail"] time`)).To(Equal(expiry.Format("2 Jan 2006")))
-		Expect(text(ctx, `[data-testid="flash"]`)).To(ContainSubstring("Purchase Orders is connected"))
+		Expect(text(ctx, card+` [data-testid="card-message"]`)).To(ContainSubstring("Purchase Orders is connected"))
 		marker, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-testid="service-card-crm"]').dataset.marker || ""`))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(marker).To(Equal("untouched"))
@@ -130,9 +130,11 @@ var _ = Describe("The portal in a real browser", Label("browser"), func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(html).NotTo(ContainSubstring(key))
 
-		By("clicking Disconnect")
+		By("clicking Disconnect, and confirming it")
 		step(ctx,
 			chromedp.Click(chromedp.CSS(card+` [data-testid="disconnect"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm-ok"]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid="confirm-ok"]`)),
 			chromedp.WaitVisible(chromedp.CSS(card+`[data-state="not_connected"]`)),
 		)
 		Expect(text(ctx, card+` [data-testid="status-badge"]`)).To(Equal("Not connected"))
@@ -177,12 +179,12 @@ var _ = Describe("A service card in a real browser", Label("browser"), func() {
 		screenshot(ctx, "card-in-flight")
 
 		step(ctx, chromedp.WaitVisible(chromedp.CSS(card+` [data-testid="card-error"]`)))
-		Expect(text(ctx, card+` [data-testid="card-error"]`)).To(Equal(
+		Expect(text(ctx, card+` [data-testid="card-outcome-message"]`)).To(Equal(
 			"Invoicing could not issue a key: the service answered with an error (HTTP 500)."))
 		Expect(text(ctx, card+` [data-testid="status-badge"]`)).To(Equal("Not connected"))
 		settled := `(() => {
 			const card = document.querySelector('[data-testid="service-card-invoicing"]');
-			return !card.querySelector('[data-testid="connect"]').disabled &&
+			return !card.querySelector('[data-testid="try-again"]').disabled &&
 				getComputedStyle(card.querySelector('[data-testid="spinner"]')).display === "none";
 		})()`
 		settleCtx, cancelSettle := context.WithTimeout(ctx, 5*time.Second)

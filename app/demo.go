@@ -203,11 +203,11 @@ func newReferenceServices(cfg Config, reg *registry.Registry, dataDir string) ([
 func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, reg demoRegistries, dataDir string, st *store.Store, log *slog.Logger) (http.Handler, []string, error) {
 	admins := cfg.AdminEmails
 	if len(admins) == 0 {
-		admins = []string{demoAdmin}
+		admins = []string{demoAdmin} // so a newcomer can see the admin page too
 	}
 	h := handlers.New(handlers.Config{
 		Connector: conn, Admin: conn, Identity: ids, Log: log, Admins: admins,
-		Demo: true, DemoPeople: demoPeople, DemoHomes: filepath.Join(dataDir, "homes"),
+		Demo: true, DemoPeople: demoPeople, DemoHomes: filepath.Join(dataDir, "homes"), DemoFaults: describeFaults(cfg.DemoFaults),
 		Registry: reg.status(cfg.RegistryFile),
 		Ready: []handlers.Check{
 			{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }},

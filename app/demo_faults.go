@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
 
 	"github.com/service-connector/service-connector/deploy/refservice"
@@ -45,4 +47,27 @@ func demoServicesHandler(refs []*refservice.Service, counts *refservice.FaultCou
 		_ = json.NewEncoder(w).Encode(map[string]map[string]int64{"faults": counts.Snapshot()})
 	})
 	return mux
+}
+
+// describeFaults says in words which faults the demo injects, for the demo's banner; nothing
+// when it injects none.
+func describeFaults(f refservice.Faults) []string {
+	var out []string
+	add := func(p float64, what string) {
+		switch {
+		case p >= 1:
+			out = append(out, what+": every time")
+		case p > 0:
+			out = append(out, fmt.Sprintf("%s: %g%% of the time", what, math.Round(p*1000)/10))
+		}
+	}
+	add(f.Exchange, "issuing a key fails (token exchange)")
+	add(f.Lost, "a key is issued but the answer is lost on the way")
+	add(f.Revoke, "revoking a key fails")
+	add(f.Health, "the services' health check fails")
+	add(f.Deliver, "delivery into your server account fails")
+	if f.LatencyMax > 0 {
+		out = append(out, fmt.Sprintf("each call to a service first waits %s to %s", f.LatencyMin, f.LatencyMax))
+	}
+	return out
 }

@@ -177,7 +177,13 @@ type answer struct {
 
 func (b *browser) do(method, path, contentType, body string, headers ...string) answer {
 	GinkgoHelper()
-	req, err := http.NewRequest(method, b.d.portal+path, strings.NewReader(body))
+	return b.doReader(method, path, contentType, strings.NewReader(body), headers...)
+}
+
+// doReader is do with the body read from r; a reader of unknown length is sent chunked.
+func (b *browser) doReader(method, path, contentType string, body io.Reader, headers ...string) answer {
+	GinkgoHelper()
+	req, err := http.NewRequest(method, b.d.portal+path, body)
 	Expect(err).NotTo(HaveOccurred())
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)

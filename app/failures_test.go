@@ -48,7 +48,7 @@ var _ = Describe("service-connector demo with a service that is down", func() {
 		Expect(d.recorded("alice@example.com")).To(BeEmpty(), "no connection is recorded for alice")
 		page := alice.do(http.MethodPost, "/connectors/purchase_orders/connect", "application/x-www-form-urlencoded", "", "HX-Request", "true")
 		Expect(page.status).To(Equal(http.StatusServiceUnavailable))
-		Expect(page.body).To(MatchRegexp(`data-testid="card-error"[^>]*>Purchase Orders could not issue a key`))
+		Expect(page.body).To(MatchRegexp(`data-testid="card-outcome-message"[^>]*>Purchase Orders could not issue a key`))
 	})
 })
 

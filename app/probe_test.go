@@ -60,6 +60,20 @@ var _ = Describe("service-connector probe", func() {
 		Expect(stdout).NotTo(Or(ContainSubstring(secret), ContainSubstring("po_live_")))
 	})
 
+	It("reads a registry written as a bare JSON list", func() {
+		data, err := os.ReadFile(env["SC_REGISTRY_FILE"])
+		Expect(err).NotTo(HaveOccurred())
+		bare := strings.TrimSuffix(strings.TrimPrefix(string(data), `{"services": `), "}")
+		Expect(bare).To(And(HavePrefix("[{"), HaveSuffix("}]")))
+		Expect(os.WriteFile(env["SC_REGISTRY_FILE"], []byte(bare), 0o600)).To(Succeed())
+
+		code, stdout, stderr := run(env, "probe", "purchase_orders", "--check-url", server.URL+"/purchase_orders/api/whoami")
+
+		Expect(stderr).To(BeEmpty())
+		Expect(code).To(Equal(0), stdout)
+		Expect(strings.Count(stdout, "PASS ")).To(Equal(7))
+	})
+
 	It("exits 1 with a FAIL line when a check fails", func() {
 		code, stdout, _ := run(env, "probe", "purchase_orders", "--check-url", server.URL+"/purchase_orders/api/nowhere")
 		Expect(code).To(Equal(1))

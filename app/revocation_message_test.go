@@ -42,14 +42,15 @@ var _ = Describe("Disconnect while the service refuses revocations", func() {
 		Expect(d.whoami("purchase_orders", key)).To(Equal(http.StatusOK), "the key still works: saying revoked would be a lie")
 	})
 
-	It("says the same in the card's flash", func() {
-		a := alice.do(http.MethodPost, "/connectors/purchase_orders/disconnect", "application/x-www-form-urlencoded", "", "HX-Request", "true")
+	It("says the same in the card", func() {
+		a := alice.do(http.MethodPost, "/connectors/purchase_orders/disconnect", "application/x-www-form-urlencoded", "confirm=yes", "HX-Request", "true")
 
 		Expect(a.status).To(Equal(http.StatusOK))
 		doc, err := goquery.NewDocumentFromReader(strings.NewReader(a.body))
 		Expect(err).NotTo(HaveOccurred())
-		flash := strings.TrimSpace(doc.Find("#flash").Text())
-		Expect(flash).To(ContainSubstring("its revocation is pending"))
-		Expect(flash).NotTo(ContainSubstring("revoked"))
+		message := strings.TrimSpace(doc.Find(`[data-testid="card-outcome-message"]`).Text())
+		Expect(message).To(ContainSubstring("its revocation is pending"))
+		Expect(message).NotTo(ContainSubstring("revoked"))
+		Expect(d.whoami("purchase_orders", key)).To(Equal(http.StatusOK), "the key still works: saying revoked would be a lie")
 	})
 })

@@ -30,7 +30,8 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 	h := rc.handlers
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(handlers.Recovery(rc.log), handlers.AccessLog(rc.log), handlers.SecurityHeaders)
+	// Every body is bounded before any handler, or the session, sees it.
+	r.Use(handlers.Recovery(rc.log), handlers.AccessLog(rc.log), handlers.SecurityHeaders, h.LimitBody)
 
 	r.StaticFS("/static", http.FS(static.FS))
 	r.GET("/healthz", h.Healthz)
@@ -51,6 +52,7 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 	web.POST(components.AdminRetryPath, h.RequirePage, h.AdminRetryRevocation)
 	web.GET("/", h.RequirePage, h.Dashboard)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
+	web.GET("/connectors/:id/disconnect", h.RequirePage, h.ConfirmDisconnect)
 	web.POST("/connectors/:id/disconnect", h.RequireFragment, h.DisconnectCard)
 
 	api := web.Group("/api/service-connectors", h.RequireAPI)

@@ -174,9 +174,11 @@ var _ = Describe("serve delivering through sudo into a real home", Label("root",
 		skill, mode, ok := file(".claude_rules/sc_purchase_orders.md")
 		Expect(ok).To(BeTrue())
 		Expect(mode.Perm()).To(Equal(fs.FileMode(0o600)))
-		want, err := os.ReadFile("../deploy/skills/sc_purchase_orders.md")
+		written, err := os.ReadFile("../deploy/skills/sc_purchase_orders.md")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(skill).To(Equal(string(want)))
+		// Delivered with the address the registry gives, where the skill file has the placeholder.
+		Expect(skill).To(Equal(strings.ReplaceAll(string(written), "@@API_BASE_URL@@", refs.URL+"/purchase_orders")))
+		Expect(skill).NotTo(ContainSubstring("@@"))
 
 		By("connecting purchase_orders again")
 		Expect(api("connect", "purchase_orders")).To(Equal(http.StatusOK))

@@ -9,7 +9,30 @@ const (
 	FlashID = "flash"
 	// ServiceGridID is the grid of service cards inside the Service Connectors card.
 	ServiceGridID = "service-grid"
+	// AnnouncerID is the dashboard's live region: Connect and Disconnect put what they did
+	// there (out of band), so a screen reader announces it.
+	AnnouncerID = "announcer"
+	// DeliveryBannerID is the region of the one banner that says the person's server account
+	// is not up to date yet; card answers refresh it out of band.
+	DeliveryBannerID = "delivery-banner"
+	// ConfirmDialogID is the dialog that asks before Disconnect when JavaScript runs.
+	ConfirmDialogID = "confirm-dialog"
+	// ConfirmField is the form field that confirms a Disconnect, and ConfirmYes its value:
+	// without it a Disconnect post only leads to the confirmation step.
+	ConfirmField = "confirm"
+	// ConfirmYes is the value of ConfirmField that confirms.
+	ConfirmYes = "yes"
 )
+
+// CardTitleID is the id of a service card's heading, which names the card for screen readers.
+func CardTitleID(serviceID string) string { return "card-title-" + serviceID }
+
+// CardMessageID is the id of the message a card shows after an action.
+func CardMessageID(serviceID string) string { return "card-message-" + serviceID }
+
+// SyncCommandID is the id of the sync command a card shows after the first Connect; its copy
+// button names it.
+func SyncCommandID(serviceID string) string { return "sync-command-" + serviceID }
 
 // CardID is the id of a service's card, the target that Connect and Disconnect swap.
 func CardID(serviceID string) string { return "card-" + serviceID }

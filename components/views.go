@@ -19,11 +19,19 @@ type ServiceCardView struct {
 	Name        string
 	Description string
 	EnvVarName  string
+	SkillFile   string
 	State       CardState
 	ExpiresOn   string // e.g. "22 Nov 2027"; empty when not connected or no expiry
 	ExpiresISO  string // RFC 3339, for a machine-readable <time>
-	CanConnect  bool   // false while the service cannot be connected (not configured, switched off)
-	Error       string // a plain sentence shown in the card
+	// TokenID is the service's id of the person's key, shortened for display (e.g.
+	// "tok_1a2b3c4d…9f0e"), and TokenIDFull the whole id; IssuedAt says when the key was
+	// issued, e.g. "23 Nov 2026, 12:03 UTC", with IssuedISO in RFC 3339. Empty when not
+	// connected.
+	TokenID     string
+	TokenIDFull string
+	IssuedAt    string
+	IssuedISO   string
+	CanConnect  bool // false while the service cannot be connected (not configured, switched off)
 	// Health is the service's own state as of the portal's last health check, HealthText
 	// says it in words ("Service is up"), and HealthChecked is when, e.g. "12:03 UTC"
 	// (empty before the first check), with HealthCheckedISO in RFC 3339.
@@ -31,9 +39,47 @@ type ServiceCardView struct {
 	HealthText       string
 	HealthChecked    string
 	HealthCheckedISO string
-	// DeliveryPending is set while the person's server account does not hold their
-	// recorded keys yet and the portal keeps retrying the delivery.
-	DeliveryPending bool
+	// Outcome is what the person's last action on this card did; nil on a plain page load.
+	Outcome *CardOutcomeView
+	// WhatNext, after the person's first Connect, says once how the key reaches the laptop.
+	WhatNext *WhatNextView
+	// Focus is the part of the card that takes the keyboard focus when it is rendered.
+	Focus CardFocus
+}
+
+// CardOutcomeView is what an action on a card did, shown once in that card.
+type CardOutcomeView struct {
+	Error    bool   // the action failed
+	Message  string // what happened, in plain words
+	NextStep string // what to do now, in plain words; empty when nothing is needed
+	// Retry is the action a "Try again" button posts again; ActionNone offers none.
+	Retry CardAction
+}
+
+// CardAction is an action of a service card.
+type CardAction string
+
+// The actions of a card.
+const (
+	ActionNone       CardAction = ""
+	ActionConnect    CardAction = "connect"
+	ActionDisconnect CardAction = "disconnect"
+)
+
+// CardFocus is the part of a card that takes the keyboard focus when the card is rendered
+// after an action, so a keyboard user goes on from the card that changed.
+type CardFocus string
+
+// The parts of a card that can take the focus.
+const (
+	FocusNone    CardFocus = ""
+	FocusButton  CardFocus = "button"  // the card's first button: htmx answers, with the live region
+	FocusMessage CardFocus = "message" // the card's message: a full page after a plain form post
+)
+
+// WhatNextView tells, once, how a key reaches the laptop and the agent.
+type WhatNextView struct {
+	SyncCommand string // what to run on the laptop, in the project folder
 }
 
 // CardHealth is the service's own health as a card shows it.
@@ -45,15 +91,6 @@ const (
 	HealthUnhealthy CardHealth = "unhealthy"
 	HealthUnknown   CardHealth = "unknown"
 )
-
-// cardActionProps is one button of a service card and the route it posts to.
-type cardActionProps struct {
-	ServiceID string
-	Path      string
-	Label     string
-	Class     string // "primary" or "secondary"
-	TestID    string
-}
 
 // UserView is the signed-in person.
 type UserView struct {
@@ -73,11 +110,28 @@ type DashboardProps struct {
 	User  UserView
 	Cards []ServiceCardView
 	Flash *FlashView
-	// DemoHome is, in the demo, the folder that stands for the person's home directory.
-	DemoHome string
+	// DemoHome is, in the demo, the folder that stands for the person's home directory, and
+	// DemoFaults the faults the demo injects on purpose, in words; empty outside the demo.
+	DemoHome   string
+	DemoFaults []string
 	// NoAccount is set when the person has no account on the analyst server yet, so nothing
 	// can be delivered and Connect is unavailable.
 	NoAccount bool
+	// AccountTaken is set when the person's server account already receives the keys of
+	// another email, so Connect is unavailable.
+	AccountTaken bool
+	// Contacts are who to ask about the account (the portal's admins); may be empty.
+	Contacts []string
+	// DeliveryPending is set while the person's server account does not hold their
+	// recorded keys yet and the portal keeps retrying the delivery: one banner, not a badge
+	// per card.
+	DeliveryPending bool
+}
+
+// ConfirmDisconnectProps is the confirmation step before Disconnect, without JavaScript.
+type ConfirmDisconnectProps struct {
+	User UserView
+	Card ServiceCardView
 }
 
 // AdminServiceView is one registry service as the admin page lists it: nothing secret.
@@ -167,6 +221,7 @@ type AdminTotalsView struct {
 type LoginProps struct {
 	DevLogin   bool     // demo only: sign in as anyone
 	DemoPeople []string // one-click sign-in for these emails
+	DemoFaults []string // demo only: the faults it injects, in words
 	Google     bool
 	Next       string // where to go after sign-in
 	Error      string

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"mime"
@@ -94,6 +95,9 @@ func (h *Handlers) ConnectAPI(c *gin.Context) {
 func (h *Handlers) DisconnectAPI(c *gin.Context) {
 	h.changeAPI(c, h.connector.Disconnect, disconnectedMessage)
 }
+
+// change is a use case the JSON API runs on one of the person's services.
+type change func(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 
 func (h *Handlers) changeAPI(c *gin.Context, run change, success func(connector.ServiceState) string) {
 	var req struct {

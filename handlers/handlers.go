@@ -22,6 +22,9 @@ type Connector interface {
 	Disconnect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 	Health(ctx context.Context) []connector.ServiceHealth
 	HasAccount(user services.User) bool
+	// CheckAccount tells the dashboard, before any Connect, that the person's server account
+	// already receives another person's keys (EConflict).
+	CheckAccount(ctx context.Context, user services.User) error
 }
 
 // Admin is what the admin page needs of the connection use cases. They validate what an
@@ -75,6 +78,7 @@ type Config struct {
 	Demo       bool     // offers the dev sign-in
 	DemoPeople []string // one-click demo sign-ins
 	DemoHomes  string   // the demo's folder of home directories, shown on the dashboard
+	DemoFaults []string // the faults the demo injects on purpose (SC_DEMO_FAULTS), in words
 	Admins     []string // emails of admins
 	Ready      []Check  // readiness checks for /readyz
 	// Google signs people in (serve); AllowedDomains are the email domains it lets in.
@@ -94,6 +98,7 @@ type Handlers struct {
 	demo       bool
 	demoPeople []string
 	demoHomes  string
+	demoFaults []string
 	admins     map[string]bool
 	ready      []Check
 	google     Google
@@ -111,6 +116,7 @@ func New(cfg Config) *Handlers {
 		demo:       cfg.Demo,
 		demoPeople: cfg.DemoPeople,
 		demoHomes:  cfg.DemoHomes,
+		demoFaults: cfg.DemoFaults,
 		admins:     map[string]bool{},
 		ready:      cfg.Ready,
 		google:     cfg.Google,

@@ -36,6 +36,7 @@ type fakeConnector struct {
 	DisconnectFunc func(user services.User, id string) (connector.ServiceState, error)
 	StateFunc      func(user services.User, id string) (connector.ServiceState, error)
 	HealthFunc     func() []connector.ServiceHealth
+	AccountFunc    func(user services.User) error // nil: every account is the person's own
 	// NoAccount lists the server accounts that do not exist; every other one does.
 	NoAccount []string
 	calls     []string
@@ -83,6 +84,13 @@ func (f *fakeConnector) HasAccount(u services.User) bool {
 	return !slices.Contains(f.NoAccount, u.Username)
 }
 
+func (f *fakeConnector) CheckAccount(_ context.Context, u services.User) error {
+	if f.AccountFunc == nil {
+		return nil
+	}
+	return f.AccountFunc(u)
+}
+
 // fakeIdentity maps emails at example.com to their local part.
 type fakeIdentity struct{}
 
@@ -120,12 +128,13 @@ func newPortal() *portal {
 		Ready:    []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return p.ready }}},
 	})
 	r := gin.New()
-	r.Use(handlers.SecurityHeaders)
+	r.Use(handlers.SecurityHeaders, h.LimitBody)
 	store := cookie.NewStore(bytes.Repeat([]byte("k"), 32), bytes.Repeat([]byte("b"), 32))
 	web := r.Group("/", sessions.Sessions("sc_session", store))
 	web.GET("/login", h.LoginPage)
 	web.POST("/auth/dev-login", h.DevLogin)
 	web.POST("/logout", h.Logout)
+	web.GET("/auth/google/callback", h.GoogleCallback)
 	web.GET("/", h.RequirePage, h.Dashboard)
 	web.GET("/admin", h.RequirePage, h.Admin)
 	web.POST("/admin/connections/disconnect", h.RequirePage, h.AdminDisconnect)
@@ -133,6 +142,7 @@ func newPortal() *portal {
 	web.POST("/admin/offboard", h.RequirePage, h.AdminOffboard)
 	web.POST("/admin/revocations/retry", h.RequirePage, h.AdminRetryRevocation)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
+	web.GET("/connectors/:id/disconnect", h.RequirePage, h.ConfirmDisconnect)
 	web.POST("/connectors/:id/disconnect", h.RequireFragment, h.DisconnectCard)
 	api := web.Group("/api/service-connectors", h.RequireAPI)
 	api.GET("", h.ListAPI)

@@ -24,6 +24,7 @@ func (h *Handlers) loginProps(next, errMsg string) components.LoginProps {
 	return components.LoginProps{
 		DevLogin:   h.demo,
 		DemoPeople: h.demoPeople,
+		DemoFaults: h.demoFaults,
 		Google:     !h.demo,
 		Next:       next,
 		Error:      errMsg,

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -55,24 +56,30 @@ func Recovery(log *slog.Logger) gin.HandlerFunc {
 // CrossOriginDenied answers a cross-origin unsafe request that Go's CrossOriginProtection
 // refused: 403 with JSON, a flash fragment or a page, whichever the caller expects.
 func (h *Handlers) CrossOriginDenied(w http.ResponseWriter, r *http.Request) {
-	const msg = "This request came from another site, so it was refused. Please use the portal's own pages."
 	h.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path)
+	writeRefusal(w, r, http.StatusForbidden, "This request came from another site, so it was refused. Please use the portal's own pages.")
+}
+
+// writeRefusal answers a request refused before any handler ran: JSON under /api/, a flash
+// fragment for htmx, a page otherwise. It sets the security headers itself, since it may run
+// outside the router's middleware.
+func writeRefusal(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/api/"):
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte(`{"success":false,"message":"` + msg + `"}`))
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(apiResult{Message: msg})
 	case r.Header.Get("HX-Request") == "true":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("HX-Reswap", "none")
-		w.WriteHeader(http.StatusForbidden)
+		w.WriteHeader(status)
 		_ = components.Flash(&components.FlashView{Kind: "error", Message: msg}, true).Render(r.Context(), w)
 	default:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(http.StatusForbidden)
-		_ = components.ErrorPage("Forbidden", msg).Render(r.Context(), w)
+		w.WriteHeader(status)
+		_ = components.ErrorPage(http.StatusText(status), msg).Render(r.Context(), w)
 	}
 }

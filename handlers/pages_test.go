@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -56,7 +57,7 @@ var _ = Describe("Pages", func() {
 				p.connector.NoAccount = []string{"alice"}
 				p.signIn("alice@example.com")
 				doc := p.get("/").doc()
-				Expect(doc.Find(`[data-testid="no-account"]`).Text()).To(ContainSubstring("no server account for alice yet"))
+				Expect(doc.Find(`[data-testid="no-account"]`).Text()).To(ContainSubstring("no server account alice on the analyst server yet"))
 				connect := doc.Find(`[data-testid="service-card-crm"] [data-testid="connect"]`)
 				Expect(connect.Length()).To(Equal(1))
 				Expect(connect.AttrOr("disabled", "absent")).NotTo(Equal("absent"))
@@ -145,6 +146,12 @@ var _ = Describe("Pages", func() {
 				Expect(card.Find(`[data-testid="connect"]`).Text()).To(Equal("Reconnect"))
 			})
 
+			It("shows no banner about the account or a pending delivery when all is well", func() {
+				doc := r.doc()
+				Expect(doc.Find(`[data-testid="account-taken"], [data-testid="no-account"], [data-testid="delivery-pending"]`).Length()).To(BeZero())
+				Expect(doc.Find(`[data-testid="service-card-crm"] button[data-testid="connect"]:not([disabled])`).Length()).To(Equal(1))
+			})
+
 			It("never shows an internal URL", func() {
 				Expect(r.body).NotTo(ContainSubstring("po.internal"))
 			})
@@ -154,6 +161,28 @@ var _ = Describe("Pages", func() {
 				Expect(r.header.Get("X-Frame-Options")).To(Equal("DENY"))
 				Expect(r.header.Get("X-Content-Type-Options")).To(Equal("nosniff"))
 			})
+		})
+	})
+
+	When("the person's server account already receives another person's keys", func() {
+		BeforeEach(func() {
+			p.connector.AccountFunc = func(u services.User) error {
+				return services.Errorf(services.EConflict, "The server account %q already receives keys for another person.", u.Username)
+			}
+			p.signIn("alice@example.com")
+		})
+
+		It("says so on the dashboard at once, in plain words: who to ask and what to tell them", func() {
+			doc := p.get("/").doc()
+			banner := doc.Find(`[data-testid="account-taken"]`)
+			Expect(banner.Length()).To(Equal(1))
+			text := strings.Join(strings.Fields(banner.Text()), " ")
+			Expect(text).To(ContainSubstring("Your email leads to the server account alice, which already receives the keys of another person"))
+			Expect(text).To(ContainSubstring("Ask the platform team, who run this portal (boss@example.com)"))
+			Expect(text).To(ContainSubstring("Tell them your email, alice@example.com, and that it leads to the account alice"))
+			Expect(text).NotTo(ContainSubstring("map"))
+			Expect(doc.Find(`button[data-testid="connect"]:not([disabled])`).Length()).To(BeZero(), "Connect is unavailable on every card")
+			Expect(p.connector.calls).NotTo(ContainElement(HavePrefix("connect")))
 		})
 	})
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -120,4 +121,35 @@ func takeFlash(c *gin.Context) (kind, message string, ok bool) {
 	raw, _ := flashes[len(flashes)-1].(string)
 	kind, message, ok = strings.Cut(raw, "\x00")
 	return kind, message, ok
+}
+
+// cardResultFlash is the session's flash key for what an action on a card did, which the
+// dashboard shows in that card after a plain form post.
+const cardResultFlash = "card"
+
+// keepCardResult keeps what an action did for the next page, after a plain form post.
+func keepCardResult(c *gin.Context, res cardResult) {
+	data, err := json.Marshal(res)
+	if err != nil {
+		return
+	}
+	s := sessions.Default(c)
+	s.AddFlash(string(data), cardResultFlash)
+	_ = s.Save()
+}
+
+// takeCardResult returns, once, what the last action on a card did.
+func takeCardResult(c *gin.Context) (cardResult, bool) {
+	s := sessions.Default(c)
+	flashes := s.Flashes(cardResultFlash)
+	if len(flashes) == 0 {
+		return cardResult{}, false
+	}
+	_ = s.Save()
+	raw, _ := flashes[len(flashes)-1].(string)
+	var res cardResult
+	if err := json.Unmarshal([]byte(raw), &res); err != nil || res.ServiceID == "" {
+		return cardResult{}, false
+	}
+	return res, true
 }

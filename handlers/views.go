@@ -13,17 +13,36 @@ const dateLayout = "2 Jan 2006"
 // checkedLayout is how the time of the last health check shows on cards.
 const checkedLayout = "15:04 UTC"
 
+// issuedLayout is how the time a key was issued shows on cards.
+const issuedLayout = "2 Jan 2006, 15:04 UTC"
+
+// shortTokenID shortens a token id for a card, keeping both ends, which is what a person
+// compares with what the service shows.
+func shortTokenID(id string) string {
+	const head, tail = 12, 4
+	if len(id) <= head+tail+1 {
+		return id
+	}
+	return id[:head] + "…" + id[len(id)-tail:]
+}
+
 // cardView shapes a service state for display.
 func cardView(st connector.ServiceState) components.ServiceCardView {
 	v := components.ServiceCardView{
-		ID:              st.Service.ID,
-		Name:            st.Service.Name,
-		Description:     st.Service.Description,
-		EnvVarName:      st.Service.EnvVarName,
-		CanConnect:      true,
-		DeliveryPending: st.DeliveryPending,
+		ID:          st.Service.ID,
+		Name:        st.Service.Name,
+		Description: st.Service.Description,
+		EnvVarName:  st.Service.EnvVarName,
+		SkillFile:   st.Service.SkillFile,
+		CanConnect:  true,
+		TokenID:     shortTokenID(st.TokenID),
+		TokenIDFull: st.TokenID,
 	}
 	healthView(&v, st)
+	if !st.ConnectedAt.IsZero() {
+		v.IssuedAt = st.ConnectedAt.UTC().Format(issuedLayout)
+		v.IssuedISO = st.ConnectedAt.UTC().Format(time.RFC3339)
+	}
 	if !st.ExpiresAt.IsZero() {
 		v.ExpiresOn = st.ExpiresAt.UTC().Format(dateLayout)
 		v.ExpiresISO = st.ExpiresAt.UTC().Format(time.RFC3339)

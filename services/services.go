@@ -18,6 +18,7 @@ type Service struct {
 	TokenExchangeURL string
 	TokenRevokeURL   string
 	HealthURL        string // optional
+	APIBaseURL       string // optional: where the service's API is; fills the skills' @@API_BASE_URL@@
 	EnvVarName       string // ^[A-Z][A-Z0-9_]*$, unique in the registry
 	SkillFile        string // sc_<something>.md, present in the skills dir
 	Enabled          bool

@@ -75,6 +75,32 @@ var _ = Describe("install-service-env", func() {
 			Expect(names).To(ConsistOf("km_notes.md", "sc_invoicing.md", "sc_purchase_orders.md"))
 		})
 
+		It("sweeps only its own leftover temp files, never the account's files that merely start alike", func() {
+			const leftover = ".sc-tmp-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			acct.plant(filepath.Join(acct.Home, leftover), "PO_API_KEY=pk_live_leftover1\n", 0o600)
+			acct.plant(filepath.Join(rules, leftover), "# half a skill\n", 0o600)
+			mine := []string{
+				filepath.Join(acct.Home, ".sc-tmp-notes"),
+				filepath.Join(rules, ".sc-tmp-draft.md"),
+				filepath.Join(acct.Home, leftover+".bak"),
+				filepath.Join(rules, ".sc-tmp-abcdefghijklmnopqrstuvwxyz"),
+			}
+			for _, path := range mine {
+				acct.plant(path, "mine\n", 0o600)
+			}
+			before := snapshot(acct.Home)
+
+			session := runHelper(bins.Helper, bundleJSON(validBundle()), acct.Name)
+
+			Expect(session.ExitCode()).To(Equal(0), "stderr: %s", session.Err.Contents())
+			Expect(filepath.Join(acct.Home, leftover)).NotTo(BeAnExistingFile())
+			Expect(filepath.Join(rules, leftover)).NotTo(BeAnExistingFile())
+			after := snapshot(acct.Home)
+			for _, path := range mine {
+				Expect(after[path]).To(Equal(before[path]), path)
+			}
+		})
+
 		It("leaves a header-only ~/.service_env and no skills for an empty bundle", func() {
 			session := runHelper(bins.Helper, `{"env":[],"skills":[]}`, acct.Name)
 
@@ -255,6 +281,29 @@ var _ = Describe("install-service-env", func() {
 			}),
 		)
 	})
+
+	DescribeTable("a bundle with an env name that changes how programs run is refused, saying why, and changes nothing",
+		func(name, why string) {
+			acct.plant(filepath.Join(acct.Home, ".service_env"), "PO_API_KEY=pk_live_old12345\n", 0o600)
+			before := snapshot(acct.Home)
+			args, stdin := withEnv(name, "pk_live_value99")(acct, "")
+
+			session := runHelper(bins.Helper, stdin, args...)
+
+			expectRefused(session, "pk_live_value99")
+			Expect(string(session.Err.Contents())).To(And(ContainSubstring(`env[2].name "`+name+`" is reserved: `), ContainSubstring(why)))
+			Expect(snapshot(acct.Home)).To(Equal(before))
+		},
+		Entry("BASH_ENV", "BASH_ENV", "bash runs the file it names before every script"),
+		Entry("ENV", "ENV", "sh and bash run the file it names when they start"),
+		Entry("PATH", "PATH", "it decides which program a command runs"),
+		Entry("LD_PRELOAD", "LD_PRELOAD", "like every name matching LD_*"),
+		Entry("PYTHONSTARTUP", "PYTHONSTARTUP", "like every name matching PYTHON*"),
+		Entry("NODE_OPTIONS", "NODE_OPTIONS", "Node.js"),
+		Entry("HTTPS_PROXY", "HTTPS_PROXY", "like every name matching *_PROXY"),
+		Entry("CURL_CA_BUNDLE", "CURL_CA_BUNDLE", "certificate authorities"),
+		Entry("GIT_SSH_COMMAND", "GIT_SSH_COMMAND", "like every name matching GIT_*"),
+	)
 
 	DescribeTable("an account whose home is not a real directory is refused",
 		func(makeHome func(dir string) (home string, theirs bool)) {

@@ -100,6 +100,22 @@ var _ = Describe("Merging the keys into .env", func() {
 					Entry("two ENDs", startMark+"\nX=1\n"+endMark+"\n"+endMark+"\n", "two END"),
 				)
 
+				DescribeTable("refuses a .env holding a NUL byte and changes nothing",
+					func(original, line string) {
+						writeFile(envPath, original, 0o644)
+						before := takeSnapshot(project)
+						res := r.run(project, "--from-dir", server)
+						Expect(res.code).NotTo(Equal(0))
+						Expect(res.stderr).To(ContainSubstring("NUL byte on line " + line))
+						Expect(res.stderr).To(ContainSubstring("nothing changed"))
+						Expect(res.stderr).NotTo(ContainSubstring("s3cret"))
+						before.expectUnchanged(project)
+					},
+					Entry("in a line of the analyst's", "A=1\nDB_PASSWORD=s3\x00cret tail\nB=2\n", "2"),
+					Entry("in a last line without a newline", "A=1\nDB_PASSWORD=s3\x00cret", "2"),
+					Entry("inside the old block", "A=1\n"+startMark+"\nOLD_KEY=x\x00y\n"+endMark+"\n", "3"),
+				)
+
 				It("writes the same bytes and leaves mtimes alone when run a second time", func() {
 					writeFile(envPath, "A=1\r\n"+oldBlock+"B=2", 0o644)
 					writeFile(filepath.Join(server, ".claude_rules", "sc_crm.md"), "# CRM\n", 0o600)

@@ -26,7 +26,7 @@ var _ = Describe("The command line", func() {
 	It("prints its usage with --help", func() {
 		res := r.run(project, "--help")
 		Expect(res.code).To(Equal(0))
-		for _, opt := range []string{"--host", "--env", "--rules", "--from-dir", "--dry-run", "--quiet", "SC_SSH_OPTS"} {
+		for _, opt := range []string{"--host", "--env", "--rules", "--from-dir", "--keys-file", "--no-agent-settings", "--dry-run", "--quiet", "SC_SSH_OPTS", "SC_PYTHON"} {
 			Expect(res.stdout).To(ContainSubstring(opt))
 		}
 	})
@@ -40,8 +40,10 @@ var _ = Describe("The command line", func() {
 
 	It("writes the .env named by --env with mode 600 whatever the umask", func() {
 		r.openUmask = true
+		before := takeSnapshot(project)
 		res := r.run(project, "--from-dir", server, "--env", "sub/.env.local")
 		Expect(res.code).NotTo(Equal(0), "the directory does not exist yet")
+		before.expectUnchanged(project)
 		Expect(os.Mkdir(filepath.Join(project, "sub"), 0o755)).To(Succeed())
 		res = r.run(project, "--from-dir", server, "--env", "sub/.env.local")
 		Expect(res.code).To(Equal(0), res.stderr)
@@ -79,9 +81,11 @@ var _ = Describe("The command line", func() {
 		real := filepath.Join(project, "real.env")
 		writeFile(real, "A=1\n", 0o644)
 		Expect(os.Symlink(real, filepath.Join(project, ".env"))).To(Succeed())
+		before := takeSnapshot(project)
 		res := r.run(project, "--from-dir", server)
 		Expect(res.code).NotTo(Equal(0))
 		Expect(res.stderr).To(ContainSubstring("symlink"))
+		before.expectUnchanged(project)
 		Expect(readFile(real)).To(Equal("A=1\n"))
 		target, err := os.Readlink(filepath.Join(project, ".env"))
 		Expect(err).NotTo(HaveOccurred())

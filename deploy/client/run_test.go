@@ -2,12 +2,15 @@ package client_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -59,17 +62,43 @@ func newRunner(shell, awk string) runner {
 	return runner{shell: shell, path: bin + string(os.PathListSeparator) + os.Getenv("PATH")}
 }
 
+// runTimeout bounds every run of a script: a run that hangs (reading a FIFO, say) fails
+// its spec instead of the suite.
+const runTimeout = 30 * time.Second
+
+// boundedCommand is a command in its own process group that ctx ends by killing the whole
+// group: a hung run leaves children (cat on a FIFO, ssh) behind otherwise.
+func boundedCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	return cmd
+}
+
 func (r runner) run(dir string, args ...string) result {
 	GinkgoHelper()
-	cmd := exec.Command(r.shell, append([]string{scriptPath()}, args...)...)
+	return r.runScript(scriptPath(), dir, nil, args...)
+}
+
+// runScript runs script with the runner's shell in dir, feeding it stdin when not nil.
+func (r runner) runScript(script, dir string, stdin []byte, args ...string) result {
+	GinkgoHelper()
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := boundedCommand(ctx, r.shell, append([]string{script}, args...)...)
 	if r.openUmask {
-		cmd = exec.Command("/bin/sh", append([]string{"-c", `umask 000; exec "$@"`, "sh", r.shell, scriptPath()}, args...)...)
+		cmd = boundedCommand(ctx, "/bin/sh", append([]string{"-c", `umask 000; exec "$@"`, "sh", r.shell, script}, args...)...)
 	}
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + r.path, "HOME=" + dir, "TMPDIR=" + GinkgoT().TempDir(), "SC_NOW=2026-01-01T00:00:00Z"}, r.env...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
+	Expect(ctx.Err()).NotTo(HaveOccurred(), "%s %v did not finish within %s; stderr: %s", script, args, runTimeout, errOut.String())
 	code := 0
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
@@ -145,4 +174,62 @@ func readFile(path string) string {
 	b, err := os.ReadFile(path)
 	Expect(err).NotTo(HaveOccurred())
 	return string(b)
+}
+
+// entry is what a snapshot keeps of one path.
+type entry struct {
+	mode    os.FileMode
+	modTime time.Time
+	content string
+}
+
+// snapshot is every path under a directory, so a spec can say a run changed nothing at all.
+type snapshot map[string]entry
+
+// takeSnapshot records dir's tree after pushing every mtime an hour back, so a rewrite
+// with the same bytes still shows.
+func takeSnapshot(dir string) snapshot {
+	GinkgoHelper()
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	Expect(filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode()&os.ModeSymlink == 0 && p != dir {
+			err = os.Chtimes(p, old, old)
+		}
+		return err
+	})).To(Succeed())
+	return walkTree(dir)
+}
+
+// walkTree is dir's tree as it is now: modes, mtimes, file bytes and link targets. The
+// top directory's mtime is left out: the specs' HOME is there.
+func walkTree(dir string) snapshot {
+	GinkgoHelper()
+	s := snapshot{}
+	Expect(filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		e := entry{mode: info.Mode(), modTime: info.ModTime()}
+		switch {
+		case info.Mode()&os.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			e.content, e.modTime = target, time.Time{}
+		case info.Mode().IsRegular():
+			e.content = readFile(p)
+		case p == dir:
+			e.modTime = time.Time{}
+		}
+		s[p] = e
+		return nil
+	})).To(Succeed())
+	return s
+}
+
+// expectUnchanged fails unless dir holds exactly the paths, modes, mtimes and bytes it held.
+func (s snapshot) expectUnchanged(dir string) {
+	GinkgoHelper()
+	Expect(walkTree(dir)).To(Equal(s))
 }

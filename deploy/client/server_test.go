@@ -69,15 +69,19 @@ func serverCases(src source, shell, awk string) {
 		Expect(filepath.Join(project, ".claude", "rules", "sc_old.md")).To(BeAnExistingFile())
 	}
 
-	It("puts exactly the server's keys into the block when it holds several", func() {
+	It("puts exactly the server's keys and skills into the project when it holds several", func() {
 		writeFile(filepath.Join(home, ".service_env"), serverEnv, 0o600)
 		writeFile(filepath.Join(home, ".claude_rules", "sc_crm.md"), "# CRM skill\n", 0o600)
+		writeFile(filepath.Join(home, ".claude_rules", "sc_invoicing.md"), "# Invoicing skill\n", 0o600)
+		writeFile(filepath.Join(home, ".claude_rules", "sc_purchase_orders.md"), "# PO skill\n", 0o600)
 		rr, args := src.connect(r, home)
 		res := rr.run(project, args...)
 		Expect(res.code).To(Equal(0), res.stderr)
 		Expect(outsideBlock(readFile(envPath))).To(Equal(userLines + "LAST=1\n"))
 		expectServerKeysLoaded(envPath)
 		Expect(readFile(filepath.Join(project, ".claude", "rules", "sc_crm.md"))).To(Equal("# CRM skill\n"))
+		Expect(readFile(filepath.Join(project, ".claude", "rules", "sc_invoicing.md"))).To(Equal("# Invoicing skill\n"))
+		Expect(readFile(filepath.Join(project, ".claude", "rules", "sc_purchase_orders.md"))).To(Equal("# PO skill\n"))
 		Expect(filepath.Join(project, ".claude", "rules", "sc_old.md")).NotTo(BeAnExistingFile())
 	})
 

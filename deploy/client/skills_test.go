@@ -54,6 +54,48 @@ var _ = Describe("Mirroring the skills", func() {
 		Expect(readFile(filepath.Join(project, "custom", "rules", "sc_crm.md"))).To(Equal("# CRM v2\n"))
 	})
 
+	DescribeTable("stops, naming it, when a directory sits where a skill goes",
+		func(shape func() string) {
+			writeFile(filepath.Join(project, ".env"), "A=1\n", 0o600)
+			outside := shape()
+			before := takeSnapshot(project)
+			beforeOutside := takeSnapshot(outside)
+			res := r.run(project, "--from-dir", server)
+			Expect(res.code).NotTo(Equal(0))
+			Expect(res.stderr).To(ContainSubstring(filepath.Join(".claude", "rules", "sc_crm.md")))
+			Expect(res.stderr).To(ContainSubstring("nothing changed"))
+			Expect(res.stdout).NotTo(ContainSubstring("installed"))
+			before.expectUnchanged(project)
+			beforeOutside.expectUnchanged(outside)
+		},
+		Entry("a directory", func() string {
+			Expect(os.Remove(filepath.Join(rules, "sc_crm.md"))).To(Succeed())
+			writeFile(filepath.Join(rules, "sc_crm.md", "keep.txt"), "mine\n", 0o644)
+			return GinkgoT().TempDir()
+		}),
+		Entry("a symlink to a directory", func() string {
+			outside := GinkgoT().TempDir()
+			writeFile(filepath.Join(outside, "keep.txt"), "mine\n", 0o644)
+			Expect(os.Remove(filepath.Join(rules, "sc_crm.md"))).To(Succeed())
+			Expect(os.Symlink(outside, filepath.Join(rules, "sc_crm.md"))).To(Succeed())
+			return outside
+		}),
+	)
+
+	It("replaces a symlink where a skill goes by the skill, leaving its target alone", func() {
+		outside := GinkgoT().TempDir()
+		writeFile(filepath.Join(outside, "target.md"), "mine\n", 0o644)
+		Expect(os.Remove(filepath.Join(rules, "sc_crm.md"))).To(Succeed())
+		Expect(os.Symlink(filepath.Join(outside, "target.md"), filepath.Join(rules, "sc_crm.md"))).To(Succeed())
+		res := r.run(project, "--from-dir", server)
+		Expect(res.code).To(Equal(0), res.stderr)
+		info, err := os.Lstat(filepath.Join(rules, "sc_crm.md"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(info.Mode().IsRegular()).To(BeTrue())
+		Expect(readFile(filepath.Join(rules, "sc_crm.md"))).To(Equal("# CRM v2\n"))
+		Expect(readFile(filepath.Join(outside, "target.md"))).To(Equal("mine\n"))
+	})
+
 	When("run with --dry-run", func() {
 		It("says what would change and changes nothing", func() {
 			writeFile(filepath.Join(project, ".env"), "A=1\n", 0o644)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/exchange"
 )
 
 var _ = Describe("Connector", func() {
@@ -139,6 +140,7 @@ var _ = Describe("Connector", func() {
 				Expect(services.ErrorCode(err)).To(Equal(services.EUnavailable))
 				Expect(services.ErrorMessage(err)).To(ContainSubstring("Purchase Orders could not issue a key"))
 				Expect(services.ErrorMessage(err)).NotTo(ContainSubstring("a-wrong-shared-secret"))
+				Expect(errors.Is(err, exchange.ErrServiceFailed)).To(BeTrue(), "the service's failure, not ours")
 				_, ok := w.recorded("purchase_orders")
 				Expect(ok).To(BeFalse())
 				Expect(w.home(".service_env")).To(BeEmpty())
@@ -221,6 +223,17 @@ var _ = Describe("Connector", func() {
 			Expect(states[1].Service.ID).To(Equal("crm"))
 			Expect(states[1].Status).To(Equal(connector.StatusConnected))
 			Expect(states[1].Configured).To(BeTrue())
+		})
+
+		It("names the key's token id, as the service knows it, and when it was issued, but never the key", func() {
+			_, err := w.conn.Connect(ctx(), w.alice, "crm")
+			Expect(err).NotTo(HaveOccurred())
+			conn, _ := w.recorded("crm")
+			states := w.overview()
+			Expect(states[1].TokenID).To(Equal(w.refs["crm"].LiveTokens()[0].TokenID))
+			Expect(states[1].TokenID).NotTo(Equal(string(conn.APIKey)))
+			Expect(states[1].ConnectedAt).To(Equal(conn.ConnectedAt))
+			Expect(states[0].TokenID).To(BeEmpty())
 		})
 
 		It("shows a key as expiring soon within two weeks of its expiry, then expired", func() {

@@ -89,6 +89,16 @@ var _ = Describe("Connector edge cases", func() {
 			Expect(w.home(".service_env")).To(Equal(before))
 			Expect(w.refs["crm"].LiveTokens()).To(BeEmpty())
 		})
+
+		It("tells the second before any Connect, and the first that all is well", func() {
+			_, err := w.conn.Connect(ctx(), w.alice, "purchase_orders")
+			Expect(err).NotTo(HaveOccurred())
+			other := services.User{Email: "alice@elsewhere.example", Username: "alice"}
+			err = w.conn.CheckAccount(ctx(), other)
+			Expect(services.ErrorCode(err)).To(Equal(services.EConflict))
+			Expect(w.conn.CheckAccount(ctx(), w.alice)).To(Succeed())
+			Expect(w.refs["crm"].LiveTokens()).To(BeEmpty())
+		})
 	})
 
 	When("two services share a skill file", func() {

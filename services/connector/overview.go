@@ -26,6 +26,9 @@ type ServiceState struct {
 	Status      Status
 	ConnectedAt time.Time // zero when not connected
 	ExpiresAt   time.Time // zero when not connected or the key does not expire
+	// TokenID is the service's id of the person's key (never the key): empty when not
+	// connected. The service shows the same id, so a person can match the two.
+	TokenID string
 	// DeliveryPending is set while the person's server account may not hold their recorded
 	// state: a delivery failed and the reconciler keeps retrying it.
 	DeliveryPending bool
@@ -87,6 +90,13 @@ func (c *Connector) State(ctx context.Context, user services.User, serviceID str
 	return c.stateOf(ctx, svc, strings.ToLower(user.Email))
 }
 
+// CheckAccount says, before any Connect, whether the person's server account can receive
+// their keys: nil, or the same conflict Connect would answer when the account already
+// receives keys for another email. It reads and changes nothing else.
+func (c *Connector) CheckAccount(ctx context.Context, user services.User) error {
+	return c.checkAccountOwner(ctx, user)
+}
+
 // stateOf is the person's state for one service as the store has it now.
 func (c *Connector) stateOf(ctx context.Context, svc services.Service, email string) (ServiceState, error) {
 	conn, ok, err := c.store.Get(ctx, email, svc.ID)
@@ -106,7 +116,7 @@ func (c *Connector) state(svc services.Service, conn services.Connection, connec
 	if !connected {
 		return st
 	}
-	st.ConnectedAt, st.ExpiresAt = conn.ConnectedAt, conn.ExpiresAt
+	st.ConnectedAt, st.ExpiresAt, st.TokenID = conn.ConnectedAt, conn.ExpiresAt, conn.TokenID
 	now := c.opts.Now()
 	switch {
 	case conn.Expired(now):

@@ -3,15 +3,35 @@ package delivery
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base32"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 
 	"golang.org/x/sys/unix"
 )
 
 // tempPrefix starts with a dot so the laptop's sc_*.md sync never picks up a temp file.
 const tempPrefix = ".sc-tmp-"
+
+// tempRandomBytes is how much randomness a temp name carries: 128 bits, written as 26
+// characters of unpadded RFC 4648 base32 (A-Z, 2-7), the same shape crypto/rand.Text gave
+// earlier versions, so their leftovers are still recognised.
+const tempRandomBytes = 16
+
+var tempEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// tempNamePattern is the exact shape of every temp name delivery makes. Only a regular file
+// with such a name is delivery's own; the sweep of leftovers removes nothing else.
+var tempNamePattern = regexp.MustCompile(`^\.sc-tmp-[A-Z2-7]{26}$`)
+
+// tempName returns a fresh, unpredictable temp file name of tempNamePattern's shape.
+func tempName() string {
+	b := make([]byte, tempRandomBytes)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
+	return tempPrefix + tempEncoding.EncodeToString(b)
+}
 
 // writeFileAt replaces dirFd/name with data, mode 0600, by writing a fresh temp file and
 // renaming it over the target: the old inode is never written, so a hard link or a swapped
@@ -21,7 +41,7 @@ func writeFileAt(dirFd int, name string, data []byte) error {
 		return nil
 	}
 	// An unpredictable name and O_EXCL|O_NOFOLLOW: nothing planted in advance can be opened.
-	tmp := tempPrefix + rand.Text()
+	tmp := tempName()
 	fd, err := unix.Openat(dirFd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, fileMode)
 	if err != nil {
 		return fmt.Errorf("create temp file: %w", err)

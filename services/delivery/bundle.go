@@ -6,6 +6,8 @@
 package delivery
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +50,10 @@ func (b Bundle) Validate() error {
 		switch {
 		case !services.ValidEnvName(e.Name):
 			return invalidf("env[%d].name is not a valid variable name (A-Z, 0-9 and _, starting with a letter)", i)
+		case reservedEnv(e.Name):
+			// The name is valid, so it is safe to show; it is a name, never a key.
+			reason, _ := services.ReservedEnvName(e.Name)
+			return invalidf("env[%d].name %q is reserved: %s", i, e.Name, reason)
 		case !services.ValidAPIKey(e.Value.Reveal()):
 			return invalidf("env[%d].value is not a valid API key (8 to 4096 of A-Z a-z 0-9 . _ ~ + / = : -)", i)
 		case !services.ValidServiceID(e.Service):
@@ -63,19 +69,47 @@ func (b Bundle) Validate() error {
 		switch {
 		case !services.ValidSkillName(s.Name):
 			return invalidf("skills[%d].name is not a valid skill file name (sc_ then a-z, 0-9 or _, then .md)", i)
-		case len(s.Content) > MaxSkillSize:
-			return invalidf("skills[%d].content is larger than %d KiB", i, MaxSkillSize>>10)
-		case !utf8.ValidString(s.Content):
-			return invalidf("skills[%d].content is not valid UTF-8", i)
-		case strings.IndexByte(s.Content, 0) >= 0:
-			return invalidf("skills[%d].content contains a NUL byte", i)
+		}
+		if problem, _ := SkillContentProblem(s.Content); problem != "" {
+			return invalidf("skills[%d].content %s", i, problem)
 		}
 		if first, dup := skillNames[s.Name]; dup {
 			return invalidf("skills[%d].name repeats skills[%d].name", i, first)
 		}
 		skillNames[s.Name] = i
 	}
+	// The bundle goes to the root helper as JSON, which takes at most MaxBundleSize bytes;
+	// refusing a bigger one here makes the demo's delivery refuse what production would.
+	if data, err := json.Marshal(b); err != nil || len(data) > MaxBundleSize {
+		return invalidf("the whole bundle is larger than %d KiB as JSON", MaxBundleSize>>10)
+	}
 	return nil
+}
+
+// SkillContentProblem says why content cannot be delivered as a skill file, in words that
+// follow the file's name ("is larger than 256 KiB"), with the byte offset of the fault, or
+// -1 when the fault is the file as a whole. It returns "" for content that can be delivered.
+// Every bundle is checked with it, and so is every skill the registry accepts, so a skill
+// the registry takes in can always be delivered.
+func SkillContentProblem(content string) (problem string, offset int) {
+	if len(content) > MaxSkillSize {
+		return fmt.Sprintf("is larger than %d KiB", MaxSkillSize>>10), -1
+	}
+	for i, r := range content {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(content[i:], string(utf8.RuneError)):
+			return "is not valid UTF-8", i
+		case r == 0:
+			// C string handling stops at a NUL, and the laptop's awk may drop what follows.
+			return "contains a NUL byte", i
+		}
+	}
+	return "", -1
+}
+
+func reservedEnv(name string) bool {
+	_, reserved := services.ReservedEnvName(name)
+	return reserved
 }
 
 func invalidf(format string, args ...any) error {

@@ -79,6 +79,60 @@ var _ = Describe("Bundle", func() {
 		Entry("a repeated skill name", func(b *delivery.Bundle) { b.Skills[1].Name = "sc_purchase_orders.md" }, "skills[1].name", ""),
 	)
 
+	DescribeTable("refuses an env name that changes how programs run, saying why",
+		func(name, why string) {
+			bundle.Env[1].Name = name
+
+			err := bundle.Validate()
+			expectSafeError(err, services.EInvalid, bundle.Env[1].Value.Reveal())
+			Expect(services.ErrorMessage(err)).To(Equal(`invalid delivery bundle: env[1].name "` + name + `" is reserved: ` + why))
+
+			_, err = delivery.DecodeBundle(bytes.NewReader(encode(bundle)))
+			Expect(services.ErrorMessage(err)).To(ContainSubstring(`env[1].name "` + name + `" is reserved`))
+		},
+		Entry("BASH_ENV", "BASH_ENV", "bash runs the file it names before every script"),
+		Entry("PATH", "PATH", "it decides which program a command runs"),
+		Entry("LD_PRELOAD", "LD_PRELOAD", "like every name matching LD_*, it changes which libraries programs load"),
+		Entry("PYTHONSTARTUP", "PYTHONSTARTUP", "like every name matching PYTHON*, it changes how Python starts and which code it loads"),
+		Entry("NODE_OPTIONS", "NODE_OPTIONS", "it adds options, such as code to preload, to every Node.js program"),
+		Entry("HTTPS_PROXY", "HTTPS_PROXY", "like every name matching *_PROXY, it sends programs' connections through another host"),
+		Entry("SSL_CERT_FILE", "SSL_CERT_FILE", "it changes which certificate authorities programs trust"),
+		Entry("GIT_ASKPASS", "GIT_ASKPASS", "like every name matching GIT_*, it changes how git runs, which commands it starts and where it connects"),
+		Entry("LANG", "LANG", "it changes how programs read and print text"),
+	)
+
+	It("refuses a bundle the root helper would not read, larger than MaxBundleSize as JSON", func() {
+		bundle.Skills = nil
+		for _, name := range []string{"sc_a.md", "sc_b.md", "sc_c.md", "sc_d.md", "sc_e.md"} {
+			bundle.Skills = append(bundle.Skills, delivery.Skill{Name: name, Content: strings.Repeat("x", delivery.MaxSkillSize)})
+		}
+		Expect(len(encode(bundle))).To(BeNumerically(">", delivery.MaxBundleSize))
+
+		err := bundle.Validate()
+
+		expectSafeError(err, services.EInvalid)
+		Expect(services.ErrorMessage(err)).To(Equal("invalid delivery bundle: the whole bundle is larger than 1024 KiB as JSON"))
+		bundle.Skills = bundle.Skills[:3]
+		Expect(bundle.Validate()).To(Succeed(), "three of them fit")
+	})
+
+	DescribeTable("SkillContentProblem says what in a skill cannot be delivered, and where",
+		func(content, problem string, offset int) {
+			gotProblem, gotOffset := delivery.SkillContentProblem(content)
+			Expect(gotProblem).To(Equal(problem))
+			Expect(gotOffset).To(Equal(offset))
+		},
+		Entry("plain markdown", "# PO\n\n```sh\ncurl \"$PO_API_KEY\"\n```\n", "", -1),
+		Entry("exactly 256 KiB", strings.Repeat("a", delivery.MaxSkillSize), "", -1),
+		Entry("a replacement character that is really there", "# caf\uFFFD\n", "", -1),
+		Entry("CRLF line ends and tabs", "# PO\r\n\tx\r\n", "", -1),
+		Entry("a NUL byte", "# PO\nab\x00cd\n", "contains a NUL byte", 7),
+		Entry("a NUL byte at the start", "\x00# PO\n", "contains a NUL byte", 0),
+		Entry("a byte that is not UTF-8", "# caf\xe9\n", "is not valid UTF-8", 5),
+		Entry("a truncated UTF-8 sequence at the end", "# PO \xe2\x82", "is not valid UTF-8", 5),
+		Entry("one byte over 256 KiB", strings.Repeat("a", delivery.MaxSkillSize+1), "is larger than 256 KiB", -1),
+	)
+
 	It("refuses skill content that is not UTF-8", func() {
 		bundle.Skills[0].Content = "# PO \xff\xfe"
 

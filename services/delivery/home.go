@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -110,7 +109,7 @@ func inspectHome(homeFd int) (*homePlan, error) {
 	if err != nil {
 		return nil, services.Wrap(services.EUnavailable, err, "Could not list the home directory")
 	}
-	plan.staleHome = staleTemps(homeNames)
+	plan.staleHome = staleTemps(homeFd, homeNames)
 	fd, err := unix.Openat(homeFd, rulesDirName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	switch {
 	case errors.Is(err, unix.ENOENT):
@@ -127,7 +126,7 @@ func inspectHome(homeFd int) (*homePlan, error) {
 		plan.close()
 		return nil, services.Wrap(services.EUnavailable, err, "Could not list ~/.claude_rules")
 	}
-	plan.staleRules = staleTemps(names)
+	plan.staleRules = staleTemps(fd, names)
 	for _, name := range names {
 		if !services.ValidSkillName(name) {
 			continue
@@ -213,11 +212,17 @@ func (p *homePlan) apply(homeFd int, b Bundle) error {
 	return nil
 }
 
-// staleTemps picks the names of delivery temp files out of a directory listing.
-func staleTemps(names []string) []string {
+// staleTemps picks out of a directory listing the temp files a killed delivery left: regular
+// files whose name has exactly the shape delivery gives its temp files. A file of the
+// person's that merely starts alike, or anything that is not a regular file, is theirs.
+func staleTemps(dirFd int, names []string) []string {
 	var out []string
 	for _, name := range names {
-		if strings.HasPrefix(name, tempPrefix) {
+		if !tempNamePattern.MatchString(name) {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Fstatat(dirFd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
 			out = append(out, name)
 		}
 	}

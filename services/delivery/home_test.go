@@ -7,8 +7,16 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/service-connector/service-connector/services/delivery"
 )
+
+// plainFile plants a small regular file of the person's at path.
+func plainFile(path string) {
+	GinkgoHelper()
+	writeFile(path, "mine\n", 0o600)
+}
 
 var _ = Describe("WriteHome", func() {
 	var (
@@ -25,18 +33,67 @@ var _ = Describe("WriteHome", func() {
 	})
 
 	When("a delivery was killed mid-write and left its temp files", func() {
-		It("removes them, and only them, on the next delivery", func() {
+		// leftover is a name delivery itself gives a temp file: the prefix, then 26 characters
+		// of the RFC 4648 base32 alphabet.
+		const leftover = ".sc-tmp-ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		const leftover2 = ".sc-tmp-234567ABCDEFGHIJKLMNOPQRST"
+
+		It("removes them on the next delivery", func() {
 			Expect(delivery.WriteHome(home, bundle)).To(Succeed())
-			Expect(os.WriteFile(filepath.Join(home, ".sc-tmp-ABCDEF"), []byte("PO_API_KEY=po_live_leftover\n"), 0o600)).To(Succeed())
-			Expect(os.WriteFile(filepath.Join(rules, ".sc-tmp-GHIJKL"), []byte("# half a skill"), 0o600)).To(Succeed())
-			Expect(os.WriteFile(filepath.Join(home, ".sc-tmpfile-of-the-person"), []byte("mine"), 0o600)).To(Succeed())
+			writeFile(filepath.Join(home, leftover), "PO_API_KEY=po_live_leftover\n", 0o600)
+			writeFile(filepath.Join(rules, leftover2), "# half a skill", 0o600)
 
 			Expect(delivery.WriteHome(home, bundle)).To(Succeed())
 
-			Expect(filepath.Join(home, ".sc-tmp-ABCDEF")).NotTo(BeAnExistingFile())
-			Expect(filepath.Join(rules, ".sc-tmp-GHIJKL")).NotTo(BeAnExistingFile())
-			Expect(readFile(filepath.Join(home, ".sc-tmpfile-of-the-person"))).To(Equal("mine"))
+			Expect(filepath.Join(home, leftover)).NotTo(BeAnExistingFile())
+			Expect(filepath.Join(rules, leftover2)).NotTo(BeAnExistingFile())
 		})
+
+		It("recognises every temp name it makes", func() {
+			Expect(delivery.WriteHome(home, bundle)).To(Succeed())
+			for range 200 {
+				name := delivery.TempName()
+				Expect(name).To(MatchRegexp(`^\.sc-tmp-[A-Z2-7]{26}$`))
+				writeFile(filepath.Join(rules, name), "# half a skill", 0o600)
+			}
+
+			Expect(delivery.WriteHome(home, bundle)).To(Succeed())
+
+			entries, err := os.ReadDir(rules)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(entries).To(HaveLen(len(bundle.Skills)))
+		})
+
+		DescribeTable("leaves every file of the person's alone, however much its name looks like one",
+			func(name string, plant func(path string)) {
+				Expect(delivery.WriteHome(home, bundle)).To(Succeed())
+				plant(filepath.Join(home, name))
+				plant(filepath.Join(rules, name))
+				before := snapshot(home)
+
+				Expect(delivery.WriteHome(home, bundle)).To(Succeed())
+
+				Expect(snapshot(home)).To(Equal(before))
+			},
+			Entry("a name that only starts like one", ".sc-tmp-notes", plainFile),
+			Entry("a name with too few characters", ".sc-tmp-ABCDEF", plainFile),
+			Entry("a name with one character too many", leftover+"A", plainFile),
+			Entry("a name with a suffix", leftover+".bak", plainFile),
+			Entry("a name in lower case", ".sc-tmp-abcdefghijklmnopqrstuvwxyz", plainFile),
+			Entry("a name with a digit outside base32", ".sc-tmp-ABCDEFGHIJKLMNOPQRSTUVWXY1", plainFile),
+			Entry("a name that shares the first letters", ".sc-tmpfile-of-the-person", plainFile),
+			Entry("a name without the dot", "sc-tmp-ABCDEFGHIJKLMNOPQRSTUVWXYZ", plainFile),
+			Entry("a directory with the exact name", leftover, func(path string) {
+				Expect(os.Mkdir(path, 0o700)).To(Succeed())
+				writeFile(filepath.Join(path, "inside"), "mine\n", 0o600)
+			}),
+			Entry("a symlink with the exact name", leftover, func(path string) {
+				Expect(os.Symlink("notes.txt", path)).To(Succeed())
+			}),
+			Entry("a FIFO with the exact name", leftover, func(path string) {
+				Expect(unix.Mkfifo(path, 0o600)).To(Succeed())
+			}),
+		)
 	})
 
 	When("the home is fresh", func() {

@@ -65,6 +65,18 @@ type call struct {
 // did, such as minting a key.
 var ErrRefused = errors.New("the service refused the request")
 
+// ErrServiceFailed is in the chain of every error that a call to a service ended with (a
+// refusal, an error status, a timeout, an unreachable host, an unusable answer), so a caller
+// can tell the service's failure from one of its own, such as a failed delivery.
+var ErrServiceFailed = errors.New("the service call failed")
+
+// serviceFailure marks a cause as the service's failure without changing its text.
+type serviceFailure struct{ error }
+
+func (f serviceFailure) Unwrap() error { return f.error }
+
+func (serviceFailure) Is(target error) bool { return target == ErrServiceFailed }
+
 // fail builds the error a caller gets: a sentence that names the service and the reason,
 // and a cause for the log that names the operation and the host but no secret and no body.
 func (c call) fail(reason string, cause error) error {
@@ -73,7 +85,7 @@ func (c call) fail(reason string, cause error) error {
 		host = u.Host
 	}
 	return services.Wrap(services.EUnavailable,
-		fmt.Errorf("%s for %s at %s: %w", c.op, c.svc.ID, host, cause),
+		serviceFailure{fmt.Errorf("%s for %s at %s: %w", c.op, c.svc.ID, host, cause)},
 		"%s %s: %s", c.svc.Name, c.failure, reason)
 }
 

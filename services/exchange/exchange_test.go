@@ -168,6 +168,7 @@ var _ = Describe("Exchange", func() {
 
 			Expect(err).To(HaveOccurred())
 			Expect(errors.Is(err, exchange.ErrRefused)).To(Equal(refused))
+			Expect(errors.Is(err, exchange.ErrServiceFailed)).To(BeTrue(), "every failure of the call is the service's")
 		},
 		Entry("400", http.StatusBadRequest, true),
 		Entry("401", http.StatusUnauthorized, true),

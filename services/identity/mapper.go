@@ -64,7 +64,9 @@ func (m *Mapper) Username(email string) (string, error) {
 		return "", services.Errorf(services.EInvalid, "%s is not in a domain allowed to use this portal", normalized)
 	}
 	if !services.ValidUsername(local) {
-		return "", services.Errorf(services.EInvalid, "%q is not a valid server user name; ask an admin to add you to the user map", local)
+		return "", services.Errorf(services.EInvalid, "%s has no account on the analyst server yet: %q cannot be an account name there. "+
+			"Ask the platform team, who run this portal, to link your email to your account: tell them your email and the user name you use on the analyst server.",
+			normalized, local)
 	}
 	return local, nil
 }

@@ -46,22 +46,25 @@ var _ = Describe("Mapper", func() {
 			Entry("32 characters, the longest Linux allows", strings.Repeat("a", 32)+"@example.com", strings.Repeat("a", 32)),
 		)
 
+		// unmappable is what a person whose email cannot become an account name reads: who to
+		// ask, and what to tell them, in plain words.
+		unmappable := func(email, local string) string {
+			return email + ` has no account on the analyst server yet: "` + local + `" cannot be an account name there. ` +
+				"Ask the platform team, who run this portal, to link your email to your account: tell them your email and the user name you use on the analyst server."
+		}
+
 		DescribeTable("refuses an address it cannot map, saying why",
 			func(email, msg string) {
 				username, err := mapper.Username(email)
 				expectInvalid(err, msg)
 				Expect(username).To(BeEmpty())
 			},
-			Entry("a dot in the local part", "mary.jones@example.com",
-				`"mary.jones" is not a valid server user name; ask an admin to add you to the user map`),
-			Entry("a plus in the local part", "bob+ads@example.com",
-				`"bob+ads" is not a valid server user name; ask an admin to add you to the user map`),
+			Entry("a dot in the local part", "mary.jones@example.com", unmappable("mary.jones@example.com", "mary.jones")),
+			Entry("a plus in the local part", "bob+ads@example.com", unmappable("bob+ads@example.com", "bob+ads")),
 			Entry("33 characters", strings.Repeat("b", 33)+"@example.com",
-				`"`+strings.Repeat("b", 33)+`" is not a valid server user name; ask an admin to add you to the user map`),
-			Entry("a leading digit", "1alice@example.com",
-				`"1alice" is not a valid server user name; ask an admin to add you to the user map`),
-			Entry("a leading dash", "-alice@example.com",
-				`"-alice" is not a valid server user name; ask an admin to add you to the user map`),
+				unmappable(strings.Repeat("b", 33)+"@example.com", strings.Repeat("b", 33))),
+			Entry("a leading digit", "1alice@example.com", unmappable("1alice@example.com", "1alice")),
+			Entry("a leading dash", "-alice@example.com", unmappable("-alice@example.com", "-alice")),
 			Entry("a foreign domain", "alice@evil.test",
 				`alice@evil.test is not in a domain allowed to use this portal`),
 			Entry("a subdomain of an allowed domain", "alice@mail.example.com",

@@ -21,6 +21,16 @@ func reg(entries ...string) string {
 	return "{\"services\": [\n" + strings.Join(entries, ",\n") + "\n]}\n"
 }
 
+// bareForm turns a registry laid out by reg into the same entries as a bare JSON list, each
+// on the same line and at the same columns; ok is false for a document reg did not lay out.
+func bareForm(doc string) (string, bool) {
+	const head, tail = "{\"services\": [\n", "\n]}\n"
+	if !strings.HasPrefix(doc, head) || !strings.HasSuffix(doc, tail) {
+		return "", false
+	}
+	return "[\n" + strings.TrimSuffix(strings.TrimPrefix(doc, head), tail) + "\n]\n", true
+}
+
 // writeFile creates dir/name with contents and returns its path.
 func writeFile(dir, name, contents string) string {
 	GinkgoHelper()

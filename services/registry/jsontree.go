@@ -79,7 +79,7 @@ func parseTree(data []byte) (*node, *syntaxError) {
 		return nil, &syntaxError{offset: firstInvalidUTF8(data), msg: "syntax error: the file is not valid UTF-8"}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &syntaxError{offset: 0, msg: "syntax error: the file is empty; expected a JSON object"}
+		return nil, &syntaxError{offset: 0, msg: "syntax error: the file is empty; expected a JSON list or object"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

@@ -111,6 +111,27 @@ var _ = Describe("The live registry", func() {
 		Expect(live.Status().Problems).To(BeEmpty())
 	})
 
+	It("picks up an edit into the bare list form, and locates a broken one as in the object form", func() {
+		bare, _ := bareForm(reg(po, crm))
+		edit(bare)
+
+		change, err := live.Reload()
+
+		Expect(err).NotTo(HaveOccurred())
+		Expect(change.Removed).To(BeEmpty())
+		Expect(live.Services()).To(HaveExactElements(HaveField("ID", "po"), HaveField("ID", "crm")))
+
+		broken, _ := bareForm(reg(po, strings.Replace(crm, `"env_var_name":"CRM_KEY"`, `"env_var_name":"PO_KEY"`, 1)))
+		edit(broken)
+		_, err = live.Reload()
+
+		Expect(err).To(HaveOccurred())
+		Expect(live.Services()).To(HaveLen(2))
+		Expect(live.Status().Problems).To(Equal([]string{
+			file + `:3:141: services[1].env_var_name: "PO_KEY" is already used by services[0]`,
+		}))
+	})
+
 	It("keeps serving when the file disappears, and says so", func() {
 		Expect(os.Remove(file)).To(Succeed())
 

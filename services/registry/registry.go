@@ -1,5 +1,5 @@
 // Package registry loads service_connectors.json, the admin-edited list of internal
-// services, and checks it strictly: a registry is either entirely valid or rejected with
+// services (a bare JSON list, or the list under {"services": [...]}), and checks it strictly: a registry is either entirely valid or rejected with
 // every problem located by line and column.
 package registry
 
@@ -38,6 +38,9 @@ func Parse(filename string, data []byte, skills fs.FS, opts ...Option) (*Registr
 	}
 	c := newChecker(skills, o)
 	list := c.document(root)
+	if len(c.findings) == 0 {
+		c.worstBundle(list, c.contents())
+	}
 	if findings := c.sorted(); len(findings) > 0 || len(c.skillProblems) > 0 {
 		problems := make([]Problem, len(findings), len(findings)+len(c.skillProblems))
 		for i, f := range findings {
@@ -47,10 +50,9 @@ func Parse(filename string, data []byte, skills fs.FS, opts ...Option) (*Registr
 		problems = append(problems, c.skillProblems...)
 		return nil, &ValidationError{File: filename, Problems: problems}
 	}
-	r := &Registry{services: list, byID: make(map[string]int, len(list)), skills: map[string]string{}}
+	r := &Registry{services: list, byID: make(map[string]int, len(list)), skills: c.contents()}
 	for i, svc := range list {
 		r.byID[svc.ID] = i
-		r.skills[svc.SkillFile] = c.skillFiles[svc.SkillFile].contents
 	}
 	return r, nil
 }

@@ -59,6 +59,7 @@ var _ = Describe("Registry", func() {
 				Expect(svc.TokenExchangeURL).To(Equal("http://127.0.0.1:8081/" + svc.ID + "/api/internal/token-exchange"))
 				Expect(svc.TokenRevokeURL).To(Equal("http://127.0.0.1:8081/" + svc.ID + "/api/internal/token-revoke"))
 				Expect(svc.HealthURL).To(Equal("http://127.0.0.1:8081/" + svc.ID + "/health"))
+				Expect(svc.APIBaseURL).To(Equal("http://127.0.0.1:8081/" + svc.ID))
 			}
 		})
 
@@ -151,26 +152,48 @@ var _ = Describe("Registry", func() {
 		Entry("an upper-case scheme", "HTTPS://po.test/x"),
 	)
 
-	DescribeTable("rejects a broken registry with every problem, located",
+	// expectProblems parses doc and expects exactly the problem lines want.
+	expectProblems := func(doc string, want []string) {
+		GinkgoHelper()
+		_, err := parse(doc)
+		var verr *registry.ValidationError
+		Expect(errors.As(err, &verr)).To(BeTrue(), "want a *ValidationError, got %v", err)
+		Expect(verr.File).To(Equal("reg.json"))
+		Expect(strings.Split(err.Error(), "\n")).To(Equal(want))
+	}
+
+	DescribeTable("rejects a broken registry with every problem, located, in the object and the bare list form alike",
 		func(doc string, want ...string) {
-			_, err := parse(doc)
-			var verr *registry.ValidationError
-			Expect(errors.As(err, &verr)).To(BeTrue(), "want a *ValidationError, got %v", err)
-			Expect(verr.File).To(Equal("reg.json"))
-			Expect(strings.Split(err.Error(), "\n")).To(Equal(want))
+			expectProblems(doc, want)
+			// The same entries as a bare list sit on the same lines and columns, so every
+			// problem of theirs must read exactly the same.
+			if bare, ok := bareForm(doc); ok {
+				By("the same entries as a bare list")
+				expectProblems(bare, want)
+			}
 		},
 		Entry("a JSON syntax error", `{"services": [}`,
 			`reg.json:1:15: syntax error: invalid character '}' looking for beginning of value`),
 		Entry("a truncated file", "{\"services\": [\n"+po+",\n",
 			`reg.json:2:171: syntax error: unexpected end of file`),
 		Entry("an empty file", "\n",
-			`reg.json:1:1: syntax error: the file is empty; expected a JSON object`),
+			`reg.json:1:1: syntax error: the file is empty; expected a JSON list or object`),
 		Entry("data after the object", `{"services": []} []`,
 			`reg.json:1:18: syntax error: unexpected data after the top-level value`),
 		Entry("bytes that are not UTF-8", "{\"services\": [],\n\"x\xff\": 1}",
 			`reg.json:2:3: syntax error: the file is not valid UTF-8`),
-		Entry("a document that is not an object", `["po"]`,
-			`reg.json:1:1: top level: must be an object such as {"services": [...]}, not an array`),
+		Entry("a document that is neither a list nor an object", `"po"`,
+			`reg.json:1:1: top level: must be a list of services [...] or an object such as {"services": [...]}, not a string`),
+		Entry("a document that is a number", `42`,
+			`reg.json:1:1: top level: must be a list of services [...] or an object such as {"services": [...]}, not a number`),
+		Entry("a bare list holding a string", `["po"]`,
+			`reg.json:1:2: services[0]: must be an object, not a string`),
+		Entry("a bare list with data after it", `[] {}`,
+			`reg.json:1:4: syntax error: unexpected data after the top-level value`),
+		Entry("a bare list cut short", "[\n"+po+",\n",
+			`reg.json:2:171: syntax error: unexpected end of file`),
+		Entry("a bare list holding a list", "[\n[]\n]",
+			`reg.json:2:1: services[0]: must be an object, not an array`),
 		Entry("no services field", `{}`,
 			`reg.json:1:1: services: required field is missing`),
 		Entry("services that are not a list", `{"services": {"po": {}}}`,
@@ -230,7 +253,7 @@ var _ = Describe("Registry", func() {
 		Entry("a skill file over 256 KiB", reg(strings.Replace(po, `"sc_po.md"`, `"sc_big.md"`, 1)),
 			`reg.json:2:159: services[0].skill_file: "sc_big.md" is larger than 256 KiB`),
 		Entry("a skill file that is not UTF-8", reg(strings.Replace(po, `"sc_po.md"`, `"sc_latin1.md"`, 1)),
-			`reg.json:2:159: services[0].skill_file: "sc_latin1.md" is not valid UTF-8`),
+			`reg.json:2:159: services[0].skill_file: "sc_latin1.md" is not valid UTF-8 (line 1, column 4)`),
 		Entry("plain http to a host that is not loopback", reg(strings.Replace(po, "https://po.test/x", "http://po.test/x", 1)),
 			`reg.json:2:63: services[0].token_exchange_url: "http://po.test/x" may use http only for a loopback host; use https`),
 		Entry("plain http to a name that merely starts like loopback", reg(strings.Replace(po, "https://po.test/r", "http://127.0.0.1.po.test/r", 1)),
@@ -280,6 +303,37 @@ var _ = Describe("Registry", func() {
 			`reg.json:4:25: services[2].enabled: must be true or false, not a string`,
 			`reg.json:5:4: top level: unknown field "owner"`),
 	)
+
+	Describe("the bare list form", func() {
+		It("holds the same services as the object form, in file order", func() {
+			fromObject, err := parse(reg(po, crm))
+			Expect(err).NotTo(HaveOccurred())
+			bare, _ := bareForm(reg(po, crm))
+			fromList, err := parse(bare)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(fromList.Services()).To(Equal(fromObject.Services()))
+			Expect(fromList.Services()).To(HaveExactElements(HaveField("ID", "po"), HaveField("ID", "crm")))
+			skill, ok := fromList.Skill("sc_po.md")
+			Expect(ok).To(BeTrue())
+			Expect(skill).To(Equal("# Purchase orders\n"))
+		})
+
+		It("accepts the platform's example as written, and an empty list", func() {
+			writeFile(skillsDir, "sc_purchase_orders.md", "# PO\n")
+			loaded, err := parse(`[
+  {"id": "purchase_orders", "name": "Purchase Order System", "description": "...",
+   "token_exchange_url": "https://po.internal.example.com/api/internal/token-exchange",
+   "token_revoke_url": "https://po.internal.example.com/api/internal/token-revoke",
+   "env_var_name": "PO_API_KEY", "skill_file": "sc_purchase_orders.md", "enabled": true}
+]`)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(loaded.Services()).To(HaveExactElements(HaveField("Name", "Purchase Order System")))
+
+			empty, err := parse("[]\n")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(empty.Services()).To(BeEmpty())
+		})
+	})
 
 	Describe("LoadFile", func() {
 		It("names the file in every problem", func() {

@@ -6,15 +6,13 @@ import (
 	"io"
 	"io/fs"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/service-connector/service-connector/services/delivery"
 )
 
-// maxSkillSize bounds a skill file: it is delivered into every connected user's home and
-// loaded into the agent's context, so a runaway file must not get that far.
-const maxSkillSize = 256 << 10
-
 // readSkill returns the contents of the skill file name in skills, or a problem that says
-// why it cannot be used.
+// why it cannot be used. What the delivery would refuse is refused here, by the delivery's
+// own check, so a skill the registry accepts can always be delivered.
 func readSkill(skills fs.FS, name string) (string, string) {
 	info, err := fs.Stat(skills, name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -35,18 +33,28 @@ func readSkill(skills fs.FS, name string) (string, string) {
 	}
 	defer f.Close()
 	// Read one byte past the limit instead of trusting Stat, since the file may grow.
-	data, err := io.ReadAll(io.LimitReader(f, maxSkillSize+1))
-	switch {
-	case err != nil:
+	data, err := io.ReadAll(io.LimitReader(f, delivery.MaxSkillSize+1))
+	if err != nil {
 		return "", fmt.Sprintf("%q cannot be read: %v", name, cause(err))
-	case len(data) > maxSkillSize:
-		return "", fmt.Sprintf("%q is larger than %d KiB", name, maxSkillSize>>10)
-	case strings.TrimSpace(string(data)) == "":
+	}
+	if len(data) <= delivery.MaxSkillSize && strings.TrimSpace(string(data)) == "" {
 		return "", fmt.Sprintf("%q is empty", name)
-	case !utf8.Valid(data):
-		return "", fmt.Sprintf("%q is not valid UTF-8", name)
+	}
+	if problem := contentProblem(string(data)); problem != "" {
+		return "", fmt.Sprintf("%q %s", name, problem)
 	}
 	return string(data), ""
+}
+
+// contentProblem is the delivery's verdict on a skill's contents, with the line and column
+// of the fault when it has one.
+func contentProblem(contents string) string {
+	problem, offset := delivery.SkillContentProblem(contents)
+	if problem == "" || offset < 0 {
+		return problem
+	}
+	line, col := position([]byte(contents), offset)
+	return fmt.Sprintf("%s (line %d, column %d)", problem, line, col)
 }
 
 // cause drops the path from a file system error: the message already names the file.

@@ -39,73 +39,103 @@ var (
 	// "Bearer " is a reference, not a key, and is excluded by the character class.
 	liveKeyRE = regexp.MustCompile(`\b(?:po|inv|crm|pk|sk)_live_[A-Za-z0-9_-]{8,}`)
 	bearerRE  = regexp.MustCompile(`Bearer\s+([A-Za-z0-9_\-.+/=]{32,})`)
+	// loopbackRE finds a hard-coded loopback address: on the analyst's laptop it is the laptop
+	// itself, not the service. The word localhost counts only as a host (//localhost or
+	// localhost:PORT), so prose may still mention it.
+	loopbackRE = regexp.MustCompile(`(?i)//localhost\b(?::\d+)?|\blocalhost:\d+|\b127\.\d{1,3}\.\d{1,3}\.\d{1,3}\b(?::\d+)?|\b0\.0\.0\.0\b(?::\d+)?|\[(?:0{0,4}:){2,7}0{0,3}1\](?::\d+)?`)
 )
 
 // lintSkill returns the problems of a skill file used by service id with env var env,
 // located in contents and named file.
 func lintSkill(file, contents, id, env string) []Problem {
-	data := []byte(contents)
-	var found []finding
-	add := func(offset int, format string, args ...any) {
-		found = append(found, finding{offset: offset, message: fmt.Sprintf(format, args...)})
-	}
-	wrongEnv := func(offset int, name string) {
-		add(offset, "uses env var %q, but the registry's env_var_name for %q is %q", name, id, env)
-	}
-
-	seenEnv := map[int]bool{} // offsets already reported, since the patterns overlap
-	checkEnv := func(offset int, name string) {
-		if env == "" || name == env || seenEnv[offset] {
-			return
-		}
-		seenEnv[offset] = true
-		wrongEnv(offset, name)
-	}
-
-	title := false
-	var sections []string
-	inFence := false
+	l := &skillLinter{id: id, env: env, seenEnv: map[int]bool{}}
 	offset := 0
 	for line := range strings.Lines(contents) {
-		text := strings.TrimRight(line, "\r\n")
-		trimmed := strings.TrimSpace(text)
-		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
-			inFence = !inFence
-		} else if inFence {
-			for _, m := range shellVarRE.FindAllStringSubmatchIndex(text, -1) {
-				checkEnv(offset+m[2], text[m[2]:m[3]])
-			}
-		} else if m := headingRE.FindStringSubmatch(text); m != nil {
-			if len(m[1]) == 1 {
-				title = true
-			} else {
-				sections = append(sections, strings.ToLower(m[2]))
-			}
-		}
-		for _, m := range envReadRE.FindAllStringSubmatchIndex(text, -1) {
-			checkEnv(offset+m[2], text[m[2]:m[3]])
-		}
-		for _, m := range apiKeyRE.FindAllStringIndex(text, -1) {
-			checkEnv(offset+m[0], text[m[0]:m[1]])
-		}
-		for _, m := range liveKeyRE.FindAllStringIndex(text, -1) {
-			add(offset+m[0], "contains a key-like literal; load the key from the environment as %s instead", env)
-		}
-		for _, m := range bearerRE.FindAllStringSubmatchIndex(text, -1) {
-			add(offset+m[2], "contains a key-like literal after \"Bearer \"; use the %s variable instead", env)
-		}
+		l.line(offset, strings.TrimRight(line, "\r\n"))
 		offset += len(line)
 	}
 	// Missing parts have no place of their own; the top of the file is where they belong.
-	if !title {
-		add(0, "missing a title: the first heading must be \"# <service> API\"")
+	if !l.title {
+		l.add(0, "missing a title: the first heading must be \"# <service> API\"")
 	}
 	for _, want := range requiredSections {
-		if !slices.Contains(sections, strings.ToLower(want)) {
-			add(0, "missing the section \"## %s\"", want)
+		if !slices.Contains(l.sections, strings.ToLower(want)) {
+			l.add(0, "missing the section \"## %s\"", want)
 		}
 	}
+	return locate(file, contents, l.found)
+}
 
+// skillLinter is the state of one lintSkill pass over a skill file, line by line.
+type skillLinter struct {
+	id, env  string
+	found    []finding
+	seenEnv  map[int]bool // offsets already reported, since the patterns overlap
+	title    bool
+	sections []string // second-level headings, lower-cased
+	inFence  bool
+}
+
+// add records a finding at offset.
+func (l *skillLinter) add(offset int, format string, args ...any) {
+	l.found = append(l.found, finding{offset: offset, message: fmt.Sprintf(format, args...)})
+}
+
+// checkEnv reports a variable name other than the service's env var, once per offset.
+func (l *skillLinter) checkEnv(offset int, name string) {
+	if l.env == "" || name == l.env || l.seenEnv[offset] {
+		return
+	}
+	l.seenEnv[offset] = true
+	l.add(offset, "uses env var %q, but the registry's env_var_name for %q is %q", name, l.id, l.env)
+}
+
+// line checks one line of the file, text without its line break, starting at offset.
+func (l *skillLinter) line(offset int, text string) {
+	trimmed := strings.TrimSpace(text)
+	if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
+		l.inFence = !l.inFence
+	} else if l.inFence {
+		for _, m := range shellVarRE.FindAllStringSubmatchIndex(text, -1) {
+			l.checkEnv(offset+m[2], text[m[2]:m[3]])
+		}
+	} else if m := headingRE.FindStringSubmatch(text); m != nil {
+		if len(m[1]) == 1 {
+			l.title = true
+		} else {
+			l.sections = append(l.sections, strings.ToLower(m[2]))
+		}
+	}
+	for _, m := range envReadRE.FindAllStringSubmatchIndex(text, -1) {
+		l.checkEnv(offset+m[2], text[m[2]:m[3]])
+	}
+	for _, m := range apiKeyRE.FindAllStringIndex(text, -1) {
+		l.checkEnv(offset+m[0], text[m[0]:m[1]])
+	}
+	l.literals(offset, text)
+}
+
+// literals reports what must never be written into a skill: keys and loopback addresses.
+func (l *skillLinter) literals(offset int, text string) {
+	for _, m := range liveKeyRE.FindAllStringIndex(text, -1) {
+		l.add(offset+m[0], "contains a key-like literal; load the key from the environment as %s instead", l.env)
+	}
+	for _, m := range loopbackRE.FindAllStringIndex(text, -1) {
+		start := m[0]
+		if strings.HasPrefix(text[start:], "//") {
+			start += len("//")
+		}
+		l.add(offset+start, "hard-codes the loopback address %q; write %s where the service's address belongs and give the service an api_base_url",
+			text[start:m[1]], APIBaseURLPlaceholder)
+	}
+	for _, m := range bearerRE.FindAllStringSubmatchIndex(text, -1) {
+		l.add(offset+m[2], "contains a key-like literal after \"Bearer \"; use the %s variable instead", l.env)
+	}
+}
+
+// locate turns findings in a skill file into problems with a line and column, in file order.
+func locate(file, contents string, found []finding) []Problem {
+	data := []byte(contents)
 	slices.SortStableFunc(found, func(a, b finding) int { return a.offset - b.offset })
 	problems := make([]Problem, len(found))
 	for i, f := range found {

@@ -103,11 +103,33 @@ var _ = Describe("Skill lint", func() {
 		Entry("a section heading only inside a code block",
 			strings.Replace(strings.Replace(goodSkill, "## Examples\n", "", 1), "import os\n", "## Examples\nimport os\n", 1),
 			`skills/sc_po.md:1:1: missing the section "## Examples"`),
+		Entry("a hard-coded 127.0.0.1 address",
+			strings.Replace(goodSkill, "https://po.test/api/orders", "http://127.0.0.1:8081/api/orders", 1),
+			`skills/sc_po.md:19:48: hard-codes the loopback address "127.0.0.1:8081"; write @@API_BASE_URL@@ where the service's address belongs and give the service an api_base_url`),
+		Entry("a hard-coded localhost URL in Python",
+			strings.Replace(goodSkill, "import os\n", "import os\nBASE = 'http://localhost:3000'\n", 1),
+			`skills/sc_po.md:15:16: hard-codes the loopback address "localhost:3000"; write @@API_BASE_URL@@ where the service's address belongs and give the service an api_base_url`),
+		Entry("localhost without a scheme, in prose",
+			strings.Replace(goodSkill, "GET /api/orders\n", "GET localhost:8080/api/orders\n", 1),
+			`skills/sc_po.md:9:5: hard-codes the loopback address "localhost:8080"; write @@API_BASE_URL@@ where the service's address belongs and give the service an api_base_url`),
+		Entry("an IPv6 loopback address",
+			strings.Replace(goodSkill, "https://po.test/api/orders", "http://[::1]:8081/api/orders", 1),
+			`skills/sc_po.md:19:48: hard-codes the loopback address "[::1]:8081"; write @@API_BASE_URL@@ where the service's address belongs and give the service an api_base_url`),
+		Entry("another address in 127.0.0.0/8, without a port",
+			strings.Replace(goodSkill, "https://po.test/api/orders", "http://127.1.2.3/api/orders", 1),
+			`skills/sc_po.md:19:48: hard-codes the loopback address "127.1.2.3"; write @@API_BASE_URL@@ where the service's address belongs and give the service an api_base_url`),
+		Entry("the any address",
+			strings.Replace(goodSkill, "https://po.test/api/orders", "http://0.0.0.0:80/api/orders", 1),
+			`skills/sc_po.md:19:48: hard-codes the loopback address "0.0.0.0:80"; write @@API_BASE_URL@@ where the service's address belongs and give the service an api_base_url`),
 		Entry("several problems at once, registry and skill, in order",
 			strings.Replace(strings.Replace(goodSkill, "## Endpoints", "## Routes", 1), "$PO_KEY", "$HOME", 1),
 			`skills/sc_po.md:1:1: missing the section "## Endpoints"`,
 			`skills/sc_po.md:19:33: uses env var "HOME", but the registry's env_var_name for "po" is "PO_KEY"`),
 	)
+
+	It("lets prose mention localhost, as long as it is not an address", func() {
+		Expect(lint(strings.Replace(goodSkill, "GET /api/orders\n", "GET /api/orders (never call localhost: it is your laptop)\n", 1))).To(Succeed())
+	})
 
 	It("reports skill problems after the registry's own", func() {
 		writeFile(skillsDir, "sc_po.md", strings.Replace(goodSkill, "## Endpoints", "## Routes", 1))
