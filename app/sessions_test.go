@@ -112,7 +112,7 @@ var _ = Describe("A session's lifetime, SC_SESSION_MAX_AGE", func() {
 		// cookie, with what is left of the session, never a fresh lifetime.
 		var reissued []string
 		for time.Since(signedInAt) < 2500*time.Millisecond {
-			r := alice.do(http.MethodPost, "/connectors/crm/disconnect", "application/x-www-form-urlencoded", "")
+			r := alice.do(http.MethodPost, "/connectors/crm/disconnect", "application/x-www-form-urlencoded", "confirm=yes")
 			Expect(r.status).To(Equal(http.StatusSeeOther))
 			if c := r.header.Get("Set-Cookie"); c != "" {
 				reissued = append(reissued, c)
