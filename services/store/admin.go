@@ -31,11 +31,11 @@ func (p Page) clause(first int) (string, []any) {
 func (s *Store) Connections(ctx context.Context, f ConnectionFilter, p Page) ([]services.Connection, int, error) {
 	where, args := f.where(1)
 	var total int
-	if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM connections "+where, args...).Scan(&total); err != nil {
+	if err := s.readQ.QueryRowContext(ctx, "SELECT COUNT(*) FROM connections "+where, args...).Scan(&total); err != nil {
 		return nil, 0, storeError("count connections", err)
 	}
 	page, pargs := p.clause(len(args) + 1)
-	cs, err := queryAll(ctx, s.read, scanConnection,
+	cs, err := queryAll(ctx, s.readQ, scanConnection,
 		"SELECT "+connectionColumns+" FROM connections "+where+" ORDER BY user_email, service_id"+page, append(args, pargs...)...)
 	return cs, total, storeError("list connections", err)
 }
@@ -44,7 +44,7 @@ func (s *Store) Connections(ctx context.Context, f ConnectionFilter, p Page) ([]
 // service index from one id to the next, so it costs a lookup per service, not per
 // connection.
 func (s *Store) ServiceIDs(ctx context.Context) ([]string, error) {
-	ids, err := queryAll(ctx, s.read, scanString, `WITH RECURSIVE ids(id) AS (
+	ids, err := queryAll(ctx, s.readQ, scanString, `WITH RECURSIVE ids(id) AS (
 		SELECT MIN(service_id) FROM connections
 		UNION ALL
 		SELECT (SELECT MIN(service_id) FROM connections WHERE service_id > ids.id) FROM ids WHERE ids.id IS NOT NULL
@@ -75,7 +75,7 @@ type Counts struct {
 // revocation queue, pending deliveries and exchange intents.
 func (s *Store) Counts(ctx context.Context, now time.Time) (Counts, error) {
 	var c Counts
-	svcs, err := queryAll(ctx, s.read, func(row scanner) (ServiceCount, error) {
+	svcs, err := queryAll(ctx, s.readQ, func(row scanner) (ServiceCount, error) {
 		var sc ServiceCount
 		return sc, row.Scan(&sc.ServiceID, &sc.Connections, &sc.Expired)
 	}, "SELECT service_id, COUNT(*), COALESCE(SUM(CASE WHEN expires_at > 0 AND expires_at <= $1 THEN 1 ELSE 0 END), 0) "+
@@ -97,7 +97,7 @@ func (s *Store) Counts(ctx context.Context, now time.Time) (Counts, error) {
 // the worker.
 func (s *Store) QueueCounts(ctx context.Context) (Counts, error) {
 	var c Counts
-	err := s.read.QueryRowContext(ctx, `SELECT
+	err := s.readQ.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM revocations),
 		(SELECT COUNT(*) FROM revocations WHERE needs_attention = TRUE),
 		(SELECT COUNT(*) FROM deliveries),
@@ -124,10 +124,10 @@ func (s *Store) Intents(ctx context.Context, p Page) ([]Intent, int, error) {
 // list returns a page of a table in order, and the table's length.
 func list[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), table, columns, order string, p Page) ([]T, int, error) {
 	var total int
-	if err := s.read.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&total); err != nil {
+	if err := s.readQ.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&total); err != nil {
 		return nil, 0, storeError("count "+table, err)
 	}
 	page, args := p.clause(1)
-	items, err := queryAll(ctx, s.read, scan, "SELECT "+columns+" FROM "+table+" ORDER BY "+order+page, args...)
+	items, err := queryAll(ctx, s.readQ, scan, "SELECT "+columns+" FROM "+table+" ORDER BY "+order+page, args...)
 	return items, total, storeError("list "+table, err)
 }

@@ -88,7 +88,7 @@ func claim[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), 
 	var found bool
 	// due numbers now $3, as the claim passes it; the probe passes it alone.
 	probe := "SELECT EXISTS (SELECT 1 FROM " + table + " WHERE " + strings.ReplaceAll(due, "$3", "$1") + ")"
-	if err := s.read.QueryRowContext(ctx, probe, unixNano(s.now())).Scan(&found); err != nil || !found {
+	if err := s.readQ.QueryRowContext(ctx, probe, unixNano(s.now())).Scan(&found); err != nil || !found {
 		return nil, err
 	}
 	pick := "(" + key + ") IN (SELECT " + key + " FROM " + table + " WHERE " + due +
@@ -105,14 +105,14 @@ func claimWhere[T any](ctx context.Context, s *Store, scan func(scanner) (T, err
 	now := s.now()
 	query := "UPDATE " + table + " SET lease_owner = $1, lease_until = $2 WHERE " + where + " RETURNING " + columns
 	// SQLite: the lone write connection begins IMMEDIATE, so no two claims interleave.
-	return queryAll(ctx, s.write, scan, query, append([]any{s.cfg.Owner, unixNano(now.Add(s.cfg.WorkLease)), unixNano(now)}, args...)...)
+	return queryAll(ctx, s.writeQ, scan, query, append([]any{s.cfg.Owner, unixNano(now.Add(s.cfg.WorkLease)), unixNano(now)}, args...)...)
 }
 
 // release ends this Store's lease on the row of table that where selects ($2 on).
 func (s *Store) release(ctx context.Context, table, where string, args ...any) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.TxTimeout)
 	defer cancel()
-	_, err := s.write.ExecContext(ctx, "UPDATE "+table+" SET "+leaseCleared+" WHERE lease_owner = $1 AND "+where,
+	_, err := s.writeQ.ExecContext(ctx, "UPDATE "+table+" SET "+leaseCleared+" WHERE lease_owner = $1 AND "+where,
 		append([]any{s.cfg.Owner}, args...)...)
 	return storeError("release a lease on "+strings.TrimSuffix(table, "s"), err)
 }

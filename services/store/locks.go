@@ -73,7 +73,7 @@ func errLocked(cause error) error {
 func (s *Store) takeLease(ctx context.Context, name string) (token string, ok bool, err error) {
 	token = s.cfg.Owner + "/" + rand.Text()[:10]
 	now := s.now()
-	res, err := s.write.ExecContext(ctx,
+	res, err := s.writeQ.ExecContext(ctx,
 		"INSERT INTO person_locks (name, owner, portal, until) VALUES ($1, $2, $3, $4) "+
 			"ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, portal = excluded.portal, until = excluded.until WHERE person_locks.until <= $5",
 		name, token, s.cfg.Owner, unixNano(now.Add(s.cfg.LockLease)), unixNano(now))
@@ -92,7 +92,7 @@ func (s *Store) takeLease(ctx context.Context, name string) (token string, ok bo
 func (s *Store) dropLease(name, token string) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.TxTimeout)
 	defer cancel()
-	res, err := s.write.ExecContext(ctx, "DELETE FROM person_locks WHERE name = $1 AND owner = $2", name, token)
+	res, err := s.writeQ.ExecContext(ctx, "DELETE FROM person_locks WHERE name = $1 AND owner = $2", name, token)
 	if err != nil {
 		// The lease runs out by itself; until then the person waits.
 		s.cfg.Log.Error("could not release a person's lock; it runs out by itself", "name", name, "lease", s.cfg.LockLease, "err", err)

@@ -69,8 +69,13 @@ func newStore(cfg Config, d dialect, write, read *sql.DB, path string) *Store {
 	if cfg.process != nil {
 		p = *cfg.process
 	}
-	return &Store{cfg: cfg, dialect: d, write: write, read: read, path: path, locks: newLocalLocks(),
+	s := &Store{cfg: cfg, dialect: d, write: write, read: read, path: path, locks: newLocalLocks(),
 		process: p, reaper: &reaper{interval: time.Second}}
+	s.writeQ, s.readQ = newPreparedDB(write), newPreparedDB(read)
+	if read == write {
+		s.readQ = s.writeQ
+	}
+	return s
 }
 
 // createPrivate creates the file at path with mode 0600 when it is missing, and takes the

@@ -75,7 +75,7 @@ func gone(p process) bool {
 // register records this portal in the portals table.
 func (s *Store) register(ctx context.Context) error {
 	p := s.process
-	_, err := s.write.ExecContext(ctx, "INSERT INTO portals (owner, boot_id, pid_ns, pid, started, opened_at) VALUES ($1, $2, $3, $4, $5, $6) "+
+	_, err := s.writeQ.ExecContext(ctx, "INSERT INTO portals (owner, boot_id, pid_ns, pid, started, opened_at) VALUES ($1, $2, $3, $4, $5, $6) "+
 		"ON CONFLICT (owner) DO UPDATE SET boot_id = excluded.boot_id, pid_ns = excluded.pid_ns, pid = excluded.pid, started = excluded.started, opened_at = excluded.opened_at",
 		s.cfg.Owner, p.bootID, p.pidNS, p.pid, p.started, unixNano(s.now()))
 	s.registered = err == nil
@@ -87,7 +87,7 @@ func (s *Store) register(ctx context.Context) error {
 func (s *Store) unregister() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = s.write.ExecContext(ctx, "DELETE FROM portals WHERE owner = $1", s.cfg.Owner) // the row is only a hint
+	_, _ = s.writeQ.ExecContext(ctx, "DELETE FROM portals WHERE owner = $1", s.cfg.Owner) // the row is only a hint
 }
 
 // reaper frees the locks and leases of dead portals on this machine, at most once per
@@ -109,7 +109,7 @@ func (s *Store) reapDead(ctx context.Context) {
 		owner string
 		p     process
 	}
-	rows, err := queryAll(ctx, s.read, func(r scanner) (row, error) {
+	rows, err := queryAll(ctx, s.readQ, func(r scanner) (row, error) {
 		var x row
 		return x, r.Scan(&x.owner, &x.p.pid, &x.p.started)
 	}, "SELECT owner, pid, started FROM portals WHERE boot_id = $1 AND pid_ns = $2 AND owner <> $3",

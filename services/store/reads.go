@@ -73,7 +73,7 @@ func (r reads) intentsOf(ctx context.Context, email string) ([]Intent, error) {
 }
 
 // reads returns the Store's reads outside any transaction.
-func (s *Store) reads() reads { return reads{q: s.read} }
+func (s *Store) reads() reads { return reads{q: s.readQ} }
 
 // Get returns the connection of the person with email to the service, if recorded.
 func (s *Store) Get(ctx context.Context, email, serviceID string) (services.Connection, bool, error) {
@@ -128,7 +128,7 @@ func (s *Store) AccountHolders(ctx context.Context, username string) ([]string, 
 // AnyExpired reports whether a key expired after after and no later than until.
 func (s *Store) AnyExpired(ctx context.Context, after, until time.Time) (bool, error) {
 	var found bool
-	err := s.read.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM connections WHERE expires_at > 0 AND expires_at > $1 AND expires_at <= $2)",
+	err := s.readQ.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM connections WHERE expires_at > 0 AND expires_at > $1 AND expires_at <= $2)",
 		unixNano(after), unixNano(until)).Scan(&found)
 	return found, storeError("look for expired keys", err)
 }

@@ -36,7 +36,7 @@ func (s *Store) hashSessionID(id string) string {
 func (s *Store) NewSession(ctx context.Context, email, data string, lifetime time.Duration) (Session, error) {
 	now := s.now().UTC()
 	sess := Session{ID: rand.Text() + rand.Text(), UserEmail: normalizeEmail(email), Data: data, CreatedAt: now, ExpiresAt: now.Add(lifetime)}
-	_, err := s.write.ExecContext(ctx, "INSERT INTO sessions (id_hash, user_email, data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+	_, err := s.writeQ.ExecContext(ctx, "INSERT INTO sessions (id_hash, user_email, data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
 		s.hashSessionID(sess.ID), sess.UserEmail, sess.Data, unixNano(sess.CreatedAt), unixNano(sess.ExpiresAt))
 	if err != nil {
 		return Session{}, storeError("start a session", err)
@@ -46,7 +46,7 @@ func (s *Store) NewSession(ctx context.Context, email, data string, lifetime tim
 
 // Session returns the session with id, unless it ended (signed out, offboarded) or expired.
 func (s *Store) Session(ctx context.Context, id string) (Session, bool, error) {
-	sess, ok, err := queryOne(ctx, s.read, scanSession,
+	sess, ok, err := queryOne(ctx, s.readQ, scanSession,
 		"SELECT user_email, data, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
 		s.hashSessionID(id), unixNano(s.now()))
 	sess.ID = id
@@ -57,7 +57,7 @@ func (s *Store) Session(ctx context.Context, id string) (Session, bool, error) {
 // false, changing nothing, when the session ended or expired, or belongs to another person
 // than email: a session never changes hands, a new person gets a new session.
 func (s *Store) SaveSession(ctx context.Context, id, email, data string) (Session, bool, error) {
-	sess, ok, err := queryOne(ctx, s.write, scanSession,
+	sess, ok, err := queryOne(ctx, s.writeQ, scanSession,
 		"UPDATE sessions SET data = $1 WHERE id_hash = $2 AND user_email = $3 AND expires_at > $4 "+
 			"RETURNING user_email, data, created_at, expires_at",
 		data, s.hashSessionID(id), normalizeEmail(email), unixNano(s.now()))
@@ -67,14 +67,14 @@ func (s *Store) SaveSession(ctx context.Context, id, email, data string) (Sessio
 
 // DeleteSession ends the session with id (signing out), wherever its cookie is.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	_, err := s.write.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = $1", s.hashSessionID(id))
+	_, err := s.writeQ.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = $1", s.hashSessionID(id))
 	return storeError("end a session", err)
 }
 
 // DeleteSessionsOf ends every session of the person with email (offboarding), and returns
 // how many there were.
 func (s *Store) DeleteSessionsOf(ctx context.Context, email string) (int, error) {
-	res, err := s.write.ExecContext(ctx, "DELETE FROM sessions WHERE user_email = $1", normalizeEmail(email))
+	res, err := s.writeQ.ExecContext(ctx, "DELETE FROM sessions WHERE user_email = $1", normalizeEmail(email))
 	if err != nil {
 		return 0, storeError("end a person's sessions", err)
 	}
@@ -93,7 +93,7 @@ func (s *Store) PurgeExpired(ctx context.Context) (sessions, locks int, err erro
 		{"DELETE FROM sessions WHERE expires_at <= $1", &sessions},
 		{"DELETE FROM person_locks WHERE until <= $1", &locks},
 	} {
-		res, err := s.write.ExecContext(ctx, p.query, now)
+		res, err := s.writeQ.ExecContext(ctx, p.query, now)
 		if err != nil {
 			return sessions, locks, storeError("purge what ran out", err)
 		}

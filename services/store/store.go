@@ -75,7 +75,9 @@ type Store struct {
 	// connection, so this process's writers queue in Go (honouring their contexts) rather
 	// than in SQLite's busy handler; with PostgreSQL both are the same pool.
 	write, read *sql.DB
-	path        string // the SQLite file; empty with PostgreSQL
+	// writeQ and readQ run the statements on write and read, each prepared once.
+	writeQ, readQ *preparedDB
+	path          string // the SQLite file; empty with PostgreSQL
 	locks       *localLocks
 	process     process // this process, as the portals table records it
 	registered  bool
@@ -143,6 +145,10 @@ func withDefaults(cfg Config) Config {
 func (s *Store) Close() {
 	if s.registered {
 		s.unregister()
+	}
+	s.writeQ.close()
+	if s.readQ != s.writeQ {
+		s.readQ.close()
 	}
 	_ = s.write.Close() // nothing is pending: every change commits or rolls back in Update
 	if s.read != s.write {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/service-connector/service-connector/services"
@@ -26,13 +25,15 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return storeError("begin a change", err)
 	}
+	q := preparedTx{tx: sqlTx, db: s.writeQ, missed: new([]string)}
+	defer q.prepareMissed(ctx) // runs last: the transaction is over by then
 	committed := false
 	defer func() {
 		if !committed {
 			_ = sqlTx.Rollback() // the change is abandoned: nothing to keep
 		}
 	}()
-	tx := &Tx{ctx: ctx, tx: sqlTx, r: reads{q: sqlTx, lock: s.dialect.lockRows}}
+	tx := &Tx{ctx: ctx, q: q, r: reads{q: q, lock: s.dialect.lockRows}}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // only if the change commits. It is valid only during the function given to Update.
 type Tx struct {
 	ctx context.Context
-	tx  *sql.Tx
+	q   preparedTx
 	r   reads
 	err error // the first statement that failed: the change must not commit
 }
@@ -69,7 +70,7 @@ func (tx *Tx) failed(op string, err error) error {
 
 // exec runs a statement and returns how many rows it changed.
 func (tx *Tx) exec(op, query string, args ...any) (int64, error) {
-	res, err := tx.tx.ExecContext(tx.ctx, query, args...)
+	res, err := tx.q.ExecContext(tx.ctx, query, args...)
 	if err != nil {
 		return 0, tx.failed(op, err)
 	}
