@@ -78,10 +78,10 @@ type Store struct {
 	// writeQ and readQ run the statements on write and read, each prepared once.
 	writeQ, readQ *preparedDB
 	path          string // the SQLite file; empty with PostgreSQL
-	locks       *localLocks
-	process     process // this process, as the portals table records it
-	registered  bool
-	reaper      *reaper
+	locks         *localLocks
+	process       process // this process, as the portals table records it
+	registered    bool
+	reaper        *reaper
 }
 
 // Open opens (creating when needed) the database cfg names, migrates its schema to the
