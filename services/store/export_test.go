@@ -55,3 +55,10 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 
 // Path is the SQLite database file of s, or "" with PostgreSQL, for the specs.
 func (s *Store) Path() string { return s.path }
+
+// Synchronous is the synchronous setting of s's writing connection (2 is FULL), for the specs.
+func Synchronous(s *Store) (int, error) {
+	var n int
+	err := s.write.QueryRowContext(context.Background(), "PRAGMA synchronous").Scan(&n)
+	return n, err
+}

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"github.com/service-connector/service-connector/services/store"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/store"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
 

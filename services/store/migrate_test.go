@@ -2,12 +2,12 @@ package store_test
 
 import (
 	"context"
-	"github.com/service-connector/service-connector/services/store"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/service-connector/service-connector/services/store"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
 

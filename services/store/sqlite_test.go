@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"github.com/service-connector/service-connector/services/store"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -11,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/store"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
@@ -50,6 +50,19 @@ var _ = Describe("The SQLite database", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(got).To(Equal([]string{want}), pragma)
 		}
+	})
+
+	It("commits every change with its sync after a person's lock was taken and released (which skip theirs)", func() {
+		s := storetest.Open(cfg)
+		unlock, err := s.Lock(context.Background(), "ann")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(store.Synchronous(s)).To(Equal(2))
+		put(s, connection("ann@example.com", "crm"))
+		unlock()
+		Expect(store.Synchronous(s)).To(Equal(2))
+		cs, err := s.ForUser(context.Background(), "ann@example.com")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cs).To(HaveLen(1))
 	})
 
 	It("refuses a data dir that does not exist", func() {
