@@ -10,7 +10,9 @@ import (
 	"os/user"
 	"path/filepath"
 	"sync"
+	"time"
 
+	"github.com/service-connector/service-connector/app/metrics"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/exchange"
@@ -33,6 +35,9 @@ type connectorSetup struct {
 	// accountExists says whether the server has an account; nil means every account exists,
 	// as in the demo, which creates its homes itself.
 	accountExists func(username string) bool
+	// metrics, when set, is told what the store and the connector do, and reads the state
+	// at each scrape; nil when SC_METRICS_ADDR is unset.
+	metrics *metrics.Metrics
 }
 
 // newConnector builds the connector over the store, the identity mapping (SC_USER_MAP_FILE
@@ -49,7 +54,18 @@ func newConnector(cfg Config, st *store.Store, setup connectorSetup, log *slog.L
 	}
 	opts := cfg.connectorOptions(log)
 	opts.Accounts, opts.AccountExists = ids, setup.accountExists
+	if setup.metrics != nil {
+		opts.Observer = setup.metrics
+	}
 	conn := connector.New(setup.registry, st, exchange.New(&http.Client{}, cfg.ExchangeTimeout), setup.installer, secrets, opts)
+	if setup.metrics != nil {
+		var serviceIDs []string
+		for _, svc := range setup.registry.Services() {
+			serviceIDs = append(serviceIDs, svc.ID)
+		}
+		setup.metrics.KnowServices(serviceIDs)
+		setup.metrics.CollectState(st, conn, time.Now)
+	}
 	return conn, ids, nil
 }
 
@@ -57,9 +73,14 @@ func newConnector(cfg Config, st *store.Store, setup connectorSetup, log *slog.L
 // one, SQLite in dataDir otherwise; every command of a portal opens the same one. A
 // connections.json an earlier version left in dataDir is moved in on first open. The
 // store's person lock (2 minutes) outlives the longest operation done under it: the
-// connector's 45 seconds, and a failed connect's rollback after them.
-func openStore(ctx context.Context, cfg Config, dataDir string, sessionSecret services.Secret, log *slog.Logger) (*store.Store, error) {
-	st, err := store.Open(ctx, store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: dataDir, SessionSecret: sessionSecret, Log: log})
+// connector's 45 seconds, and a failed connect's rollback after them. With metrics, the
+// durable commit of each change is timed for them.
+func openStore(ctx context.Context, cfg Config, dataDir string, sessionSecret services.Secret, m *metrics.Metrics, log *slog.Logger) (*store.Store, error) {
+	storeCfg := store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: dataDir, SessionSecret: sessionSecret, Log: log}
+	if m != nil {
+		storeCfg.ObserveCommit = m.ObserveCommit
+	}
+	st, err := store.Open(ctx, storeCfg)
 	if err != nil {
 		return nil, fmt.Errorf("open the database: %w", err)
 	}

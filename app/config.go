@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 // Config is the portal's configuration, read from SC_* environment variables.
 type Config struct {
 	Addr             string            // SC_ADDR
+	MetricsAddr      string            // SC_METRICS_ADDR; empty: no metrics are served
 	DataDir          string            // SC_DATA_DIR
 	DatabaseURL      services.Secret   // SC_DATABASE_URL or SC_DATABASE_URL_FILE; empty means SQLite in DataDir
 	DemoServicesAddr string            // SC_DEMO_SERVICES_ADDR
@@ -43,6 +45,7 @@ func loadConfig(getenv func(string) string) (Config, []string) {
 	var problems []string
 	cfg := Config{
 		Addr:             envOr(getenv, "SC_ADDR", "127.0.0.1:8080"),
+		MetricsAddr:      strings.TrimSpace(getenv("SC_METRICS_ADDR")),
 		DataDir:          envOr(getenv, "SC_DATA_DIR", "./var"),
 		DemoServicesAddr: envOr(getenv, "SC_DEMO_SERVICES_ADDR", "127.0.0.1:8081"),
 		RegistryFile:     getenv("SC_REGISTRY_FILE"),
@@ -85,12 +88,29 @@ func loadConfig(getenv func(string) string) (Config, []string) {
 		problems = append(problems, fmt.Sprintf("SC_REGISTRY_RELOAD: %s is too short; use at least 100ms", cfg.RegistryReload))
 	}
 	cfg.RevokeAttempts = intEnv(getenv, "SC_REVOKE_ATTEMPTS", 10, 1, 1000, &problems)
+	problems = append(problems, metricsAddrProblems(cfg.MetricsAddr, cfg.Addr)...)
 	switch cfg.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		problems = append(problems, fmt.Sprintf("SC_LOG_LEVEL: %q is not one of debug, info, warn, error", cfg.LogLevel))
 	}
 	return cfg, problems
+}
+
+// metricsAddrProblems checks SC_METRICS_ADDR: unset, or a host:port of its own, never the
+// portal's, so the metrics cannot end up public by way of the portal's address.
+func metricsAddrProblems(addr, portalAddr string) []string {
+	if addr == "" {
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return []string{fmt.Sprintf("SC_METRICS_ADDR: %q is not a host:port such as 127.0.0.1:9090", addr)}
+	}
+	if addr == portalAddr && port != "0" { // port 0 picks a free port: never the portal's
+		return []string{fmt.Sprintf("SC_METRICS_ADDR: %s is the portal's own address (SC_ADDR); the metrics need an address of their own", addr)}
+	}
+	return nil
 }
 
 // skillsDir is where the skill files of SC_REGISTRY_FILE are: SC_SKILLS_DIR, or skills/

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/service-connector/service-connector/app/metrics"
 	"github.com/service-connector/service-connector/deploy"
 	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/handlers"
@@ -85,23 +86,28 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	if err != nil {
 		return err
 	}
+	m, metricsListeners, err := newMetrics(cfg.MetricsAddr, log)
+	if err != nil {
+		return err
+	}
+	defer closeListeners(metricsListeners)
 	if cfg.SessionSecret == "" {
 		cfg.SessionSecret = randomSecret()
 	}
-	st, err := openStore(ctx, cfg, dataDir, cfg.SessionSecret, log)
+	st, err := openStore(ctx, cfg, dataDir, cfg.SessionSecret, m, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	homes := filepath.Join(dataDir, "homes")
 	conn, ids, err := newConnector(cfg, st, connectorSetup{
-		registry: reg.current(), installer: demoInstaller(homes, cfg.DemoFaults), secrets: secrets,
+		registry: reg.current(), installer: demoInstaller(homes, cfg.DemoFaults), secrets: secrets, metrics: m,
 	}, log)
 	if err != nil {
 		return err
 	}
 	defer startBackground(ctx, conn, st, reg.live, cfg.RegistryReload, log)()
-	portal, admins, err := demoPortal(cfg, conn, ids, reg, dataDir, st, log)
+	portal, admins, err := demoPortal(cfg, conn, ids, reg, dataDir, st, m, log)
 	if err != nil {
 		return err
 	}
@@ -111,12 +117,13 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	}
 	defer ln.Close()
 
-	fmt.Fprintf(stdout, "Service Connector demo\n  portal:             http://%s/  (sign in as %s, or any email)\n  admin page:         http://%s/admin  (as %s)\n  reference services: http://%s/<service id>/\n  delivering into:    %s/<user>/\n",
-		ln.Addr(), demoPeople[0], ln.Addr(), strings.Join(admins, ", "), svcLn.Addr(), homes)
+	fmt.Fprintf(stdout, "Service Connector demo\n  portal:             http://%s/  (sign in as %s, or any email)\n  admin page:         http://%s/admin  (as %s)\n  reference services: http://%s/<service id>/\n%s  delivering into:    %s/<user>/\n",
+		ln.Addr(), demoPeople[0], ln.Addr(), strings.Join(admins, ", "), svcLn.Addr(), metricsLine(metricsListeners, "metrics:           "), homes)
 	log.Info("demo started", "portal", ln.Addr().String(), "services", svcLn.Addr().String(), "data_dir", dataDir)
-	err = serveAll(ctx,
-		listener{newServer(portal, log), ln},
-		listener{newServer(demoServicesHandler(refs, cfg.DemoFaults.Counts), log), svcLn})
+	err = serveAll(ctx, append([]listener{
+		{newServer(portal, log), ln},
+		{newServer(demoServicesHandler(refs, cfg.DemoFaults.Counts), log), svcLn},
+	}, metricsListeners...)...)
 	log.Info("demo stopped")
 	return err
 }
@@ -200,7 +207,7 @@ func newReferenceServices(cfg Config, reg *registry.Registry, dataDir string) ([
 
 // demoPortal is the demo's portal: the handlers with the dev sign-in, behind the router. It
 // returns the admins too: SC_ADMIN_EMAILS, or demoAdmin so a newcomer sees the admin page.
-func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, reg demoRegistries, dataDir string, st *store.Store, log *slog.Logger) (http.Handler, []string, error) {
+func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, reg demoRegistries, dataDir string, st *store.Store, m *metrics.Metrics, log *slog.Logger) (http.Handler, []string, error) {
 	admins := cfg.AdminEmails
 	if len(admins) == 0 {
 		admins = []string{demoAdmin} // so a newcomer can see the admin page too
@@ -214,7 +221,7 @@ func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, re
 			{Name: "database", Run: st.Ping},
 		},
 	})
-	portal, err := newRouter(routerConfig{handlers: h, sessions: newSessionStore(st, cfg.SessionMaxAge, false), log: log, devLogin: true})
+	portal, err := newRouter(routerConfig{handlers: h, sessions: newSessionStore(st, cfg.SessionMaxAge, false), log: log, devLogin: true, metrics: m})
 	return portal, admins, err
 }
 

@@ -147,6 +147,12 @@ func (d *demo) openStore() *store.Store {
 	return storetest.Open(store.Config{DataDir: d.dataDir, DatabaseURL: services.Secret(d.databaseURL), Log: discardLog()})
 }
 
+// requests counts the requests the portal answered for method and route (the route as gin
+// names it, such as /connectors/:id/disconnect), from its request log.
+func (d *demo) requests(method, route string) int {
+	return strings.Count(string(d.stderr.Contents()), "msg=http method="+method+" route="+route+" ")
+}
+
 // recorded returns the connections the demo's store holds for email.
 func (d *demo) recorded(email string) []services.Connection {
 	GinkgoHelper()

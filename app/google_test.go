@@ -120,6 +120,10 @@ var _ = Describe("serve's Google sign-in", Label("google"), func() {
 		Entry("a wrong hd is refused",
 			map[string]any{"email": "alice@example.com", "verified_email": true, "hd": "other.example"},
 			http.StatusForbidden, "organisation that is not allowed"),
+		// Lower-cased the Unicode way, the Kelvin sign would make this carol@example.com, an admin.
+		Entry("an email that lower-cases to another person's only by Unicode rules is refused",
+			map[string]any{"email": "\u212Aarol@example.com", "email_verified": true, "hd": "example.com"},
+			http.StatusForbidden, "is not a valid email address"),
 		Entry("a mixed-case email is accepted, lower-cased",
 			map[string]any{"email": "Alice@Example.COM", "email_verified": true, "hd": "example.com"},
 			http.StatusOK, "alice@example.com"),

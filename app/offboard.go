@@ -158,7 +158,7 @@ func serveOffboardConnector(ctx context.Context, cfg serveConfig, log *slog.Logg
 // offboardConnector opens the portal's database and builds the connector over it. The
 // session secret is not needed: offboarding ends a person's sessions by their email.
 func offboardConnector(ctx context.Context, cfg Config, dataDir string, setup connectorSetup, log *slog.Logger) (*connector.Connector, *store.Store, error) {
-	st, err := openStore(ctx, cfg, dataDir, "", log)
+	st, err := openStore(ctx, cfg, dataDir, "", nil, log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -59,6 +59,22 @@ var _ = Describe("Offboarding an email whose account is another person's", func(
 		aliceUntouched()
 	})
 
+	// Lower-cased the Unicode way, the dotted capital I makes this alice@example.com.
+	It("refuses a look-alike of alice's address outside ASCII, on the command and the admin page", func() {
+		lookAlike := "AL\u0130CE@example.com"
+		code, _, stderr := run(env, "offboard", "--demo", lookAlike)
+		Expect(code).NotTo(Equal(0))
+		Expect(stderr).To(ContainSubstring("is not a valid email address"))
+		aliceUntouched()
+
+		admin := d.newBrowser()
+		admin.signIn("carol@example.com")
+		a := admin.do(http.MethodPost, "/admin/offboard", "application/x-www-form-urlencoded",
+			url.Values{"email": {lookAlike}, "confirm": {"yes"}}.Encode())
+		Expect(a.status).To(Equal(http.StatusBadRequest))
+		aliceUntouched()
+	})
+
 	When("an admin uses the admin page", func() {
 		var admin *browser
 

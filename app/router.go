@@ -7,6 +7,7 @@ import (
 	"github.com/gin-contrib/sessions"
 	"github.com/gin-gonic/gin"
 
+	"github.com/service-connector/service-connector/app/metrics"
 	"github.com/service-connector/service-connector/components"
 	"github.com/service-connector/service-connector/handlers"
 	"github.com/service-connector/service-connector/static"
@@ -22,6 +23,8 @@ type routerConfig struct {
 	log            *slog.Logger
 	devLogin       bool
 	trustedOrigins []string
+	// metrics, when set, times and counts every request by its route template.
+	metrics *metrics.Metrics
 }
 
 // newRouter holds every route of the portal, in this one place, and wraps the whole handler
@@ -30,6 +33,9 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 	h := rc.handlers
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	if rc.metrics != nil {
+		r.Use(metrics.RecordRoute)
+	}
 	// Every body is bounded before any handler, or the session, sees it.
 	r.Use(handlers.Recovery(rc.log), handlers.AccessLog(rc.log), handlers.SecurityHeaders, h.LimitBody)
 
@@ -71,5 +77,16 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 		}
 	}
 	cop.SetDenyHandler(http.HandlerFunc(h.CrossOriginDenied))
+	if rc.metrics != nil {
+		return rc.metrics.InstrumentHTTP(cop.Handler(r)), nil
+	}
 	return cop.Handler(r), nil
+}
+
+// newMetricsRouter serves GET /metrics, and nothing else, on the metrics' own address
+// (SC_METRICS_ADDR); the portal's router never serves it.
+func newMetricsRouter(m *metrics.Metrics, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler(slog.NewLogLogger(log.Handler(), slog.LevelError)))
+	return mux
 }

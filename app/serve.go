@@ -50,14 +50,19 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 	if err != nil {
 		return fmt.Errorf("SC_REGISTRY_FILE: %w", err)
 	}
-	st, err := openStore(ctx, cfg.Config, dataDir, cfg.SessionSecret, log)
+	m, metricsListeners, err := newMetrics(cfg.MetricsAddr, log)
+	if err != nil {
+		return err
+	}
+	defer closeListeners(metricsListeners)
+	st, err := openStore(ctx, cfg.Config, dataDir, cfg.SessionSecret, m, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	conn, ids, err := newConnector(cfg.Config, st, connectorSetup{
 		registry: live, installer: delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout),
-		allowedDomains: cfg.AllowedDomains, accountExists: accountExists,
+		allowedDomains: cfg.AllowedDomains, accountExists: accountExists, metrics: m,
 	}, log)
 	if err != nil {
 		return err
@@ -75,7 +80,7 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 		},
 	})
 	sessionStore := newSessionStore(st, cfg.SessionMaxAge, cfg.secureCookies())
-	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, trustedOrigins: cfg.TrustedOrigins})
+	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, trustedOrigins: cfg.TrustedOrigins, metrics: m})
 	if err != nil {
 		return fmt.Errorf("SC_TRUSTED_ORIGINS: %w", err)
 	}
@@ -84,9 +89,9 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 		return fmt.Errorf("SC_ADDR: %w", err)
 	}
 	defer ln.Close()
-	fmt.Fprintf(stdout, "Service Connector\n  portal: http://%s/  (public URL %s)\n", ln.Addr(), cfg.BaseURL)
+	fmt.Fprintf(stdout, "Service Connector\n  portal: http://%s/  (public URL %s)\n%s", ln.Addr(), cfg.BaseURL, metricsLine(metricsListeners, "metrics:"))
 	log.Info("serve started", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "data_dir", dataDir)
-	err = serveAll(ctx, listener{newServer(portal, log), ln})
+	err = serveAll(ctx, append([]listener{{newServer(portal, log), ln}}, metricsListeners...)...)
 	log.Info("serve stopped")
 	return err
 }

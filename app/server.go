@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/service-connector/service-connector/app/metrics"
 )
 
 // shutdownGrace bounds how long in-flight requests may finish once the program is told to
@@ -58,4 +61,35 @@ func serveAll(ctx context.Context, listeners ...listener) error {
 		}
 	}
 	return firstErr
+}
+
+// newMetrics returns the portal's metrics and the listener that serves them on
+// SC_METRICS_ADDR, or nil and no listener when it is unset: metrics are off by default.
+func newMetrics(addr string, log *slog.Logger) (*metrics.Metrics, []listener, error) {
+	if addr == "" {
+		return nil, nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("SC_METRICS_ADDR: %w", err)
+	}
+	m := metrics.New()
+	return m, []listener{{newServer(newMetricsRouter(m, log), log), ln}}, nil
+}
+
+// metricsLine is the line start-up prints about the metrics, its address after the label,
+// or "" when they are off.
+func metricsLine(ls []listener, label string) string {
+	if len(ls) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  %s http://%s/metrics\n", label, ls[0].ln.Addr())
+}
+
+// closeListeners closes listeners a command opened, should it stop before serving them;
+// closing one already served and shut down changes nothing.
+func closeListeners(ls []listener) {
+	for _, l := range ls {
+		_ = l.ln.Close()
+	}
 }

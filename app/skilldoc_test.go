@@ -28,8 +28,13 @@ var skillServices = map[string]string{
 	"sc_crm.md":             "crm",
 }
 
-// skillEnvVars are the keys the demo delivers when a person connects all three services.
-var skillEnvVars = []string{"PO_API_KEY", "INVOICING_API_KEY", "CRM_API_KEY"}
+// skillEnvVars maps each skill file to the key its service's env_var_name names; the demo
+// delivers all three when a person connects every service.
+var skillEnvVars = map[string]string{
+	"sc_purchase_orders.md": "PO_API_KEY",
+	"sc_invoicing.md":       "INVOICING_API_KEY",
+	"sc_crm.md":             "CRM_API_KEY",
+}
 
 // skillExample is one fenced code block of a skill file that a reader would run.
 type skillExample struct {
@@ -117,11 +122,16 @@ func freeNonDefaultAddr() string {
 }
 
 var _ = Describe("The skill files' examples", Label("skills"), Ordered, ContinueOnFailure, func() {
+	// syncModes are the two ways the laptop sync leaves the keys: in the project's .env, or in
+	// a keys file outside the project (--keys-file), where only sc-run finds them.
+	syncModes := []string{"keys in .env", "keys in a keys file outside the project"}
+
 	var (
 		d         *demo
-		project   string
-		keys      []string
+		keys      map[string]string // env var name → alice's key
 		delivered map[string]string // skill file → as delivered into alice's home
+		home      string            // the analyst's home on the laptop, with sc-run in ~/.local/bin
+		projects  map[string]string // sync mode → the project the sync filled
 	)
 
 	BeforeAll(func() {
@@ -131,13 +141,10 @@ var _ = Describe("The skill files' examples", Label("skills"), Ordered, Continue
 		for _, id := range []string{"purchase_orders", "invoicing", "crm"} {
 			Expect(alice.api("connect", id).status).To(Equal(http.StatusOK))
 		}
-		env, _, ok := d.home("alice", ".service_env")
-		Expect(ok).To(BeTrue())
-		keys = nil
+		keys = map[string]string{}
 		for _, name := range skillEnvVars {
-			key := d.envKey("alice", name)
-			Expect(key).NotTo(BeEmpty(), name)
-			keys = append(keys, key)
+			keys[name] = d.envKey("alice", name)
+			Expect(keys[name]).NotTo(BeEmpty(), name)
 		}
 		delivered = map[string]string{}
 		for file := range skillServices {
@@ -145,8 +152,25 @@ var _ = Describe("The skill files' examples", Label("skills"), Ordered, Continue
 			Expect(ok).To(BeTrue(), file)
 			delivered[file] = content
 		}
-		project = GinkgoT().TempDir()
-		Expect(os.WriteFile(filepath.Join(project, ".env"), []byte(env), 0o600)).To(Succeed())
+
+		// sc-run installed as README says, and each project filled by the real laptop sync
+		// from alice's delivered home.
+		home = GinkgoT().TempDir()
+		installScript(filepath.Join(home, ".local", "bin", "sc-run"), mustRead("../deploy/client/sc-run"))
+		Expect(os.MkdirAll(filepath.Join(home, ".config", "service-connector"), 0o700)).To(Succeed())
+		syncScript, err := filepath.Abs("../deploy/client/sync-service-env.sh")
+		Expect(err).NotTo(HaveOccurred())
+		projects = map[string]string{}
+		for i, mode := range syncModes {
+			project := GinkgoT().TempDir()
+			args := []string{syncScript, "--from-dir", filepath.Join(d.dataDir, "homes", "alice")}
+			if i == 1 {
+				args = append(args, "--keys-file", filepath.Join(home, ".config", "service-connector", "keys"))
+			}
+			out, err := laptopCommand(project, home, filepath.Join(home, ".local", "bin"), "/bin/sh", args...).CombinedOutput()
+			Expect(err).NotTo(HaveOccurred(), "the sync failed:\n%s", out)
+			projects[mode] = project
+		}
 	})
 
 	It("are delivered with the address the demo's reference services really listen on", func() {
@@ -166,56 +190,131 @@ var _ = Describe("The skill files' examples", Label("skills"), Ordered, Continue
 		}
 	})
 
-	DescribeTable("run exactly as delivered against the reference services and print what they fetched",
-		func(source skillExample) {
-			examples := fencedExamples(source.file, delivered[source.file])
-			Expect(examples).To(HaveLen(len(fencedExamples(source.file, mustRead(filepath.Join(skillDir, source.file))))),
-				"the delivered skill has the same examples as the one written")
-			ex := examples[source.index]
-			Expect(ex.lang).To(Equal(source.lang))
-			Expect(ex.code).To(ContainSubstring(d.services+"/"+skillServices[source.file]), "the example calls its service's real address")
+	It("reach the project through the laptop sync as delivered, the keys either in .env or only in the keys file", func() {
+		for _, mode := range syncModes {
+			for file := range skillServices {
+				Expect(mustRead(filepath.Join(projects[mode], ".claude", "rules", file))).To(Equal(delivered[file]), "%s: %s", mode, file)
+			}
+		}
+		withKeys, keysOutside := mustRead(filepath.Join(projects[syncModes[0]], ".env")), mustRead(filepath.Join(projects[syncModes[1]], ".env"))
+		keysFile := mustRead(filepath.Join(home, ".config", "service-connector", "keys"))
+		for name, key := range keys {
+			Expect(withKeys).To(ContainSubstring(name+"="+key), name)
+			Expect(keysOutside).NotTo(ContainSubstring(key), "%s: with a keys file, python-dotenv finds no key in .env, so only sc-run can give it", name)
+			Expect(keysFile).To(ContainSubstring(name+"="+key), name)
+		}
+	})
 
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			DeferCleanup(cancel)
-			var cmd *exec.Cmd
-			switch ex.lang {
-			case "python":
-				// A script in the project dir, as a person would save it: load_dotenv() searches from there.
-				script := filepath.Join(project, "example.py")
-				Expect(os.WriteFile(script, []byte(ex.code), 0o600)).To(Succeed())
-				cmd = exec.CommandContext(ctx, "/usr/bin/python3", script)
-			case "bash":
-				cmd = exec.CommandContext(ctx, "/bin/bash", "-c", ex.code)
-			default:
-				cmd = exec.CommandContext(ctx, "/bin/sh", "-c", ex.code)
-			}
-			cmd.Dir = project
-			cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + project}
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			out := stdout.String() + stderr.String()
-			for _, key := range keys {
-				Expect(out).NotTo(ContainSubstring(key), "an example printed a delivered key")
-			}
-			Expect(err).NotTo(HaveOccurred(), "the example failed:\n%s", out)
-			Expect(strings.TrimSpace(stdout.String())).NotTo(BeEmpty(), "the example printed nothing")
-			Expect(stderr.String()).To(BeEmpty())
-			if strings.Contains(ex.code, "/api/whoami") {
-				Expect(stdout.String()).To(ContainSubstring("alice@example.com"), "whoami should name the person who connected")
-			}
-			if ex.lang != "python" {
+	for _, mode := range syncModes {
+		DescribeTable("run through sc-run exactly as delivered, with the "+mode+", print what the services answered and never a key",
+			func(source skillExample) {
+				project := projects[mode]
+				examples := fencedExamples(source.file, delivered[source.file])
+				Expect(examples).To(HaveLen(len(fencedExamples(source.file, mustRead(filepath.Join(skillDir, source.file))))),
+					"the delivered skill has the same examples as the one written")
+				ex := examples[source.index]
+				Expect(ex.lang).To(Equal(source.lang))
+				env := skillEnvVars[source.file]
+
+				stdout, stderr, err := runExample(project, home, filepath.Join(home, ".local", "bin"), delivered[source.file], ex)
+
+				for name, key := range keys {
+					Expect(stdout+stderr).NotTo(ContainSubstring(key), "an example printed the key %s", name)
+				}
+				Expect(err).NotTo(HaveOccurred(), "the example failed:\n%s%s", stdout, stderr)
+				Expect(stderr).To(BeEmpty())
+				Expect(strings.TrimSpace(stdout)).NotTo(BeEmpty(), "the example printed nothing")
+				if !strings.Contains(ex.code, d.services+"/"+skillServices[source.file]) {
+					// The one example that calls no service shows the agent what sc-run does.
+					Expect(ex.code).To(Equal("sc-run -- printenv " + env + "\n"))
+					Expect(stdout).To(Equal("<"+env+">\n"), "sc-run prints the key's name where the key would be")
+					return
+				}
+				if strings.Contains(ex.code, "/api/whoami") {
+					Expect(stdout).To(ContainSubstring("alice@example.com"), "whoami should name the person who connected")
+				}
+				if ex.lang == "python" {
+					Expect(stdout).NotTo(ContainSubstring("Traceback"))
+					return
+				}
 				// The curl examples print the service's answer as it came: one JSON object.
 				var answer map[string]any
-				Expect(json.Unmarshal(stdout.Bytes(), &answer)).To(Succeed(), "not a JSON object:\n%s", stdout.String())
+				Expect(json.Unmarshal([]byte(stdout), &answer)).To(Succeed(), "not a JSON object:\n%s", stdout)
 				Expect(answer).NotTo(HaveKey("error"))
-			} else {
-				Expect(stdout.String()).NotTo(ContainSubstring("Traceback"))
+			},
+			skillExamples(),
+		)
+	}
+
+	It("print <VAR> exactly where, without sc-run's masking, the same example prints the key", func() {
+		// A stand-in for sc-run that gives the command the keys but masks nothing: what the
+		// examples would print if sc-run did not mask, so the assertions above could fail.
+		standIn := filepath.Join(GinkgoT().TempDir(), "bin")
+		installScript(filepath.Join(standIn, "sc-run"), "#!/bin/sh\n[ \"$1\" = -- ] && shift\nset -a\n. '"+
+			filepath.Join(d.dataDir, "homes", "alice", ".service_env")+"'\nset +a\nexec \"$@\"\n")
+		project := projects[syncModes[0]]
+		for file := range skillServices {
+			env := skillEnvVars[file]
+			shown := 0
+			for _, ex := range fencedExamples(file, delivered[file]) {
+				unmasked, unmaskedErr, err := runExample(project, home, standIn, delivered[file], ex)
+				Expect(err).NotTo(HaveOccurred(), "%s without masking:\n%s%s", file, unmasked, unmaskedErr)
+				if !strings.Contains(unmasked+unmaskedErr, keys[env]) {
+					continue
+				}
+				shown++
+				masked, maskedErr, err := runExample(project, home, filepath.Join(home, ".local", "bin"), delivered[file], ex)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(masked).To(Equal(strings.ReplaceAll(unmasked, keys[env], "<"+env+">")), file)
+				Expect(maskedErr).To(Equal(strings.ReplaceAll(unmaskedErr, keys[env], "<"+env+">")), file)
 			}
-		},
-		skillExamples(),
-	)
+			Expect(shown).To(BeNumerically(">=", 1), "%s: no example would print the key without sc-run, so none shows the masking", file)
+		}
+	})
 })
+
+// runExample runs one example of a skill in project as the agent would, with the sc-run found
+// in bin: a shell example as it is written, a Python example saved as a file in the project and
+// run with the command the skill gives for it.
+func runExample(project, home, bin, skill string, ex skillExample) (stdout, stderr string, err error) {
+	GinkgoHelper()
+	shell, code := "/bin/sh", ex.code
+	switch ex.lang {
+	case "python":
+		const script = "SCRIPT.py"
+		run := regexp.MustCompile("`(sc-run -- python3 " + regexp.QuoteMeta(script) + ")`").FindStringSubmatch(skill)
+		Expect(run).NotTo(BeNil(), "the skill says how to run its Python examples: `sc-run -- python3 %s`", script)
+		Expect(os.WriteFile(filepath.Join(project, "example.py"), []byte(ex.code), 0o600)).To(Succeed())
+		code = strings.Replace(run[1], script, "example.py", 1)
+	case "bash":
+		shell = "/bin/bash"
+	}
+	var out, errOut bytes.Buffer
+	cmd := laptopCommand(project, home, bin, shell, "-c", code)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+// laptopCommand is a command run in project on the analyst's laptop: a clean environment whose
+// PATH finds bin first (where sc-run is), then the system's python3, curl and shells. It is
+// killed after 20 seconds.
+func laptopCommand(project, home, bin, name string, args ...string) *exec.Cmd {
+	GinkgoHelper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	DeferCleanup(cancel)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = project
+	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + home}
+	return cmd
+}
+
+// installScript writes an executable script at path, making its directory.
+func installScript(path, contents string) {
+	GinkgoHelper()
+	Expect(os.MkdirAll(filepath.Dir(path), 0o755)).To(Succeed())
+	Expect(os.WriteFile(path, []byte(contents), 0o755)).To(Succeed())
+}
 
 // mustRead returns a file's contents.
 func mustRead(path string) string {

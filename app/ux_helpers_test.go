@@ -169,18 +169,55 @@ func checkPage(ctx context.Context, vp viewport, page string) {
 	emulate(ctx, vp, false)
 }
 
-// focused describes the element that has the keyboard focus: its test id and the test id of
-// the card around it.
-func focused(ctx context.Context) string {
-	GinkgoHelper()
-	stepCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(stepCtx, chromedp.Evaluate[string](`(() => {
+// focusedJS describes the element that has the keyboard focus: its test id and the test id
+// of the card around it, or "body".
+const focusedJS = `(() => {
 		const el = document.activeElement;
 		if (!el || el === document.body) { return "body"; }
 		const card = el.closest("article");
 		return (card ? card.dataset.testid + " " : "") + (el.dataset.testid || el.tagName.toLowerCase());
+	})()`
+
+// focused describes the element that has the keyboard focus, as focusedJS does.
+func focused(ctx context.Context) string {
+	GinkgoHelper()
+	stepCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(stepCtx, chromedp.Evaluate[string](focusedJS))
+	Expect(err).NotTo(HaveOccurred())
+	return s
+}
+
+// waitForFocus waits, at most 10 seconds, until focused describes want. A browser moves the
+// focus to an autofocus element when it next renders a loaded page, a moment after the page
+// shows it.
+func waitForFocus(ctx context.Context, want string) {
+	GinkgoHelper()
+	Eventually(func() string { return focused(ctx) }).WithTimeout(10*time.Second).WithPolling(25*time.Millisecond).
+		Should(Equal(want), "the focus lands on %s", want)
+}
+
+// watchSwaps records, for every service card swapped into the page, what has the focus (as
+// focused describes it) once the task that swapped it ends: before the page handles anything
+// else, such as the next key press. focusAtSwaps reads the record.
+func watchSwaps(ctx context.Context) {
+	GinkgoHelper()
+	step(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		window.specFocusAtSwaps = [];
+		new MutationObserver((records) => {
+			if (records.some((r) => [...r.addedNodes].some((n) => n instanceof Element && n.matches("article")))) {
+				window.specFocusAtSwaps.push(`+focusedJS+`);
+			}
+		}).observe(document.body, { childList: true, subtree: true });
 	})()`))
+}
+
+// focusAtSwaps is what had the focus after each swap since watchSwaps.
+func focusAtSwaps(ctx context.Context) []string {
+	GinkgoHelper()
+	stepCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(stepCtx, chromedp.Evaluate[[]string](`window.specFocusAtSwaps`))
 	Expect(err).NotTo(HaveOccurred())
 	return s
 }

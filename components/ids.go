@@ -48,4 +48,8 @@ func DisconnectPath(serviceID string) string { return "/connectors/" + serviceID
 
 // htmxConfig makes htmx swap 4xx and 5xx fragments, so an error shows in the card instead of
 // being dropped, and leaves the indicator styles to app.css so no inline style is injected.
-const htmxConfig = `{"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":false},{"code":"...","swap":false}]}`
+// It settles a swap at once (defaultSettleDelay 0; no style here animates the settling):
+// htmx makes the new card's forms live and moves the focus to its autofocus button when it
+// settles, so with its default 20 ms delay the focus sat on <body> in between, where a key
+// press (or a screen reader) found it, and the new buttons posted as plain forms.
+const htmxConfig = `{"includeIndicatorStyles":false,"defaultSettleDelay":0,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":false},{"code":"...","swap":false}]}`

@@ -90,7 +90,8 @@ var _ = Describe("Service cards", func() {
 				_, hidden := copyButton.Attr("hidden")
 				Expect(hidden).To(BeTrue(), "the copy button needs JavaScript, which reveals it")
 				Expect(next.Find(`[data-testid="what-next-env"]`).Text()).To(Equal("PO_API_KEY"))
-				Expect(words(next)).To(ContainSubstring(`load_dotenv() then os.environ["PO_API_KEY"]`))
+				Expect(words(next)).To(ContainSubstring(`sc-run -- COMMAND`))
+				Expect(words(next)).To(ContainSubstring(`os.environ["PO_API_KEY"] under sc-run -- python3`))
 				Expect(words(next)).To(ContainSubstring("sc_purchase_orders.md into .claude/rules/"))
 
 				p.connector.OverviewFunc = func(services.User) []connector.ServiceState { return []connector.ServiceState{connected} }

@@ -23,7 +23,9 @@ const (
 // session store finds a person's sessions by it, to end them all when they are offboarded.
 const SessionEmailKey = sessionEmail
 
-func normalize(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// normalize trims and lower-cases an email the way identity does, ASCII letters only, so a
+// look-alike outside ASCII never turns into another person's address (or an admin's).
+func normalize(email string) string { return services.LowerASCII(strings.TrimSpace(email)) }
 
 // signIn starts a fresh session for the person: nothing of an earlier session survives.
 func signIn(c *gin.Context, user services.User) error {

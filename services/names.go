@@ -26,6 +26,18 @@ func ValidEnvName(name string) bool { return envNamePattern.MatchString(name) }
 // ValidSkillName reports whether name is a skill file name the portal manages (sc_*.md).
 func ValidSkillName(name string) bool { return skillNamePattern.MatchString(name) }
 
+// LowerASCII lower-cases the ASCII letters of s and nothing else. Emails compare by it:
+// Unicode's lower-casing turns the Kelvin sign into k and the dotted capital I into i, which
+// would make another person's address out of a look-alike.
+func LowerASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
 // The lengths of an API key the protocol allows.
 const (
 	MinAPIKeyLength = 8
@@ -73,6 +85,30 @@ var reservedEnvNames = []reservedEnvName{
 	{"BASHOPTS", "it changes bash's options"},
 	{"ZDOTDIR", "zsh runs the start-up files of the directory it names"},
 	{"HISTFILE", "the shell writes its history into the file it names"},
+	{"BASH*", "bash reads names starting with BASH as its own settings, or keeps them for itself"},
+	{"PS0", "bash expands it before every command, running the commands it holds"},
+	{"INPUTRC", "readline reads its key bindings, which can type commands, from the file it names"},
+	{"FPATH", "zsh and ksh load functions from the directories it names"},
+	{"TMOUT", "it makes an idle shell exit"},
+	// Names the shell keeps for itself.
+	{"PWD", "programs take it for the current directory"},
+	{"OLDPWD", "cd - goes to the directory it names"},
+	{"SHLVL", "the shell keeps it for itself"},
+	{"RANDOM", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"SRANDOM", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"SECONDS", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"LINENO", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"OPTIND", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"OPTARG", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"PPID", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"UID", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"EUID", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"GROUPS", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"FUNCNAME", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"DIRSTACK", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"HISTCMD", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"EPOCHSECONDS", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
+	{"EPOCHREALTIME", "the shell keeps it for itself, so a key under it never reaches the programs the shell starts"},
 	// How programs load code.
 	{"LD_*", "it changes which libraries programs load"},
 	{"DYLD_*", "it changes which libraries programs load on macOS"},
@@ -98,6 +134,62 @@ var reservedEnvNames = []reservedEnvName{
 	{"_JAVA_OPTIONS", "it adds options, such as agents to load, to every Java program"},
 	{"CLASSPATH", "it changes where Java finds classes"},
 	{"OPENSSL_CONF", "OpenSSL loads the configuration, and the modules, it names"},
+	{"NODE_REPL_EXTERNAL_MODULE", "Node.js runs the module it names instead of its prompt"},
+	{"YARN_*", "it changes which configuration, and which Yarn, yarn runs"},
+	{"COREPACK_*", "it changes where Corepack downloads the package managers it runs"},
+	{"CONDARC", "conda reads its settings, such as where it installs packages from, from the file it names"},
+	{"POETRY_*", "it changes where Poetry installs packages from"},
+	{"IRBRC", "irb runs the file it names when it starts"},
+	{"BUNDLE_*", "it changes which Gemfile, Ruby code, bundler runs and where it installs gems from"},
+	{"GEM_HOME", "it changes where Ruby finds gems"},
+	{"GEM_PATH", "it changes where Ruby finds gems"},
+	{"GEMRC", "gem reads its settings, such as where it installs gems from, from the file it names"},
+	{"JAVA_HOME", "it decides which Java the tools that start Java run"},
+	{"JAVA_OPTS", "the scripts that start Java programs pass it on, agents to load among its options"},
+	{"MAVEN_OPTS", "it adds options, such as agents to load, to the Java that runs Maven"},
+	{"MAVEN_ARGS", "it adds options to every Maven build"},
+	{"GRADLE_OPTS", "it adds options, such as agents to load, to the Java that runs Gradle"},
+	{"GRADLE_USER_HOME", "Gradle runs the init scripts of the directory it names"},
+	{"SBT_OPTS", "it adds options, such as agents to load, to the Java that runs sbt"},
+	{"ANT_OPTS", "it adds options, such as agents to load, to the Java that runs Ant"},
+	// How programs are built, and which toolchain builds them.
+	{"MAKEFILES", "make reads the files it names as makefiles, running the commands they hold"},
+	{"MAKEFLAGS", "it adds options to every make"},
+	{"MFLAGS", "it adds options to every make"},
+	{"GNUMAKEFLAGS", "it adds options to every make"},
+	{"CC", "build tools run it as the C compiler"},
+	{"CXX", "build tools run it as the C++ compiler"},
+	{"CFLAGS", "build tools pass it to the compiler, which it can tell to include or load files"},
+	{"CXXFLAGS", "build tools pass it to the compiler, which it can tell to include or load files"},
+	{"CPPFLAGS", "build tools pass it to the compiler, which it can tell to include or load files"},
+	{"LDFLAGS", "build tools pass it to the linker, which it can tell to load plugins"},
+	{"CGO_*", "go passes it to the C compiler, which it can tell to include or load files"},
+	{"GOFLAGS", "it adds options, such as a program to run around every tool, to every go command"},
+	{"GOENV", "go reads its settings from the file it names"},
+	{"GOWORK", "it makes go build with the modules the go.work file it names points at"},
+	{"GOTOOLCHAIN", "it makes go download and run another Go toolchain"},
+	{"GOROOT", "it decides which Go toolchain go runs"},
+	{"GOPATH", "it changes where go finds and installs code"},
+	{"GOBIN", "it changes where go install puts programs"},
+	{"GOAUTH", "go runs the command it names for credentials"},
+	{"GOPROXY", "it changes where go downloads modules from"},
+	{"GOSUMDB", "it changes which checksum database go trusts for modules"},
+	{"GONOSUMDB", "it makes go skip the checksum database for the modules it names"},
+	{"GOPRIVATE", "it makes go skip the checksum database for the modules it names"},
+	{"GONOPROXY", "it changes where go downloads the modules it names from"},
+	{"GOINSECURE", "it lets go download the modules it names without https"},
+	{"GOVCS", "it changes which version control tools go runs"},
+	{"RUSTFLAGS", "cargo passes it to the Rust compiler, which it can tell to load plugins"},
+	{"RUSTC*", "it decides which Rust compiler, or wrapper around it, cargo runs"},
+	{"RUSTDOC*", "it decides which rustdoc cargo runs, and with which options"},
+	{"CARGO_*", "it changes how cargo builds, which programs it runs and where it downloads crates from"},
+	{"RUSTUP_*", "it changes where rustup downloads the toolchains it runs"},
+	// What other programs run when they start.
+	{"PSQLRC", "psql runs the commands, shell commands among them, of the file it names"},
+	{"VIMINIT", "vim runs the commands it holds when it starts"},
+	{"EXINIT", "vi and ex run the commands it holds when they start"},
+	{"TERMINFO*", "it changes which terminal descriptions programs load"},
+	{"TERMCAP", "it changes which terminal description programs load"},
 	// Programs other programs start.
 	{"EDITOR", "programs run it to edit a file"},
 	{"VISUAL", "programs run it to edit a file"},
@@ -133,6 +225,22 @@ var reservedEnvNames = []reservedEnvName{
 	{"DOCKER_CONFIG", "docker reads its settings, which can run credential helpers, from the directory it names"},
 	{"OPENAI_BASE_URL", "it changes where OpenAI clients send prompts and keys"},
 	{"ANTHROPIC_BASE_URL", "it changes where Anthropic clients, Claude Code among them, send prompts and keys"},
+	{"OPENAI_API_BASE", "it changes where older OpenAI clients send prompts and keys"},
+	{"CLAUDE_*", "it changes how Claude Code, the agent itself, runs and where it keeps its settings"},
+	{"HF_ENDPOINT", "it changes where Hugging Face clients download models, code among them, from"},
+	{"AWS_SHARED_CREDENTIALS_FILE", "the AWS tools read their credentials from the file it names"},
+	{"AWS_ENDPOINT_URL*", "it changes where the AWS tools send requests and data"},
+	{"AWS_CA_BUNDLE", "it changes which certificate authorities the AWS tools trust"},
+	{"CLOUDSDK_*", "it changes where gcloud sends requests and which settings it reads"},
+	{"GOOGLE_APPLICATION_CREDENTIALS", "Google clients read their credentials, which can name a command to run, from the file it names"},
+	{"DOCKER_CONTEXT", "it changes which Docker daemon docker talks to"},
+	{"DOCKER_CERT_PATH", "it changes which certificates docker trusts and presents"},
+	{"PGHOST", "it changes which database server PostgreSQL clients connect to"},
+	{"PGHOSTADDR", "it changes which database server PostgreSQL clients connect to"},
+	{"PGSERVICEFILE", "PostgreSQL clients read their connection settings from the file it names"},
+	{"PGSYSCONFDIR", "PostgreSQL clients read their connection settings from the directory it names"},
+	{"DISPLAY", "it changes which X server graphical programs connect to, and send their keystrokes to"},
+	{"XAUTHORITY", "it changes which X server credentials graphical programs use"},
 	// Files, time and text.
 	{"TMPDIR", "it changes where programs write temporary files"},
 	{"TMP", "it changes where programs write temporary files"},

@@ -7,6 +7,28 @@
   // hx-confirm is asked in the page's <dialog> (its data-confirm-body and
   // data-confirm-action fill it), and the request goes out only on "confirm". A page
   // without the dialog falls back to htmx's window.confirm.
+  //
+  // The browser fires a dialog's close event in a task of its own, after the key or click
+  // that closed it (key presses already queued may come first), so a person who types ahead can
+  // open the dialog again before that event arrives: a late close event must not answer
+  // the next question. So a button answers at once, as it closes the dialog, and the close
+  // event only ever answers no, and only while the dialog is closed. `asking` is the one
+  // question the dialog holds open.
+  let asking = null;
+  const answer = (confirmed) => {
+    const question = asking;
+    asking = null;
+    if (!question) {
+      return;
+    }
+    if (confirmed) {
+      question.issueRequest(true);
+    } else if (question.opener instanceof HTMLElement && question.opener.isConnected) {
+      question.opener.focus();
+    }
+  };
+  const isConfirmDialog = (el) => el instanceof HTMLDialogElement && el.id === "confirm-dialog";
+
   document.addEventListener("htmx:confirm", (evt) => {
     const dialog = document.getElementById("confirm-dialog");
     if (!evt.detail.question || !dialog || typeof dialog.showModal !== "function") {
@@ -14,20 +36,34 @@
     }
     evt.preventDefault();
     const form = evt.detail.elt;
-    const opener = document.activeElement;
+    asking = { issueRequest: evt.detail.issueRequest, opener: document.activeElement };
     dialog.querySelector("#confirm-dialog-title").textContent = evt.detail.question;
     dialog.querySelector("#confirm-dialog-body").textContent = form.dataset.confirmBody || "";
     dialog.querySelector('[value="confirm"]').textContent = form.dataset.confirmAction || "Confirm";
     dialog.returnValue = "";
-    dialog.addEventListener("close", () => {
-      if (dialog.returnValue === "confirm") {
-        evt.detail.issueRequest(true);
-      } else if (opener instanceof HTMLElement && opener.isConnected) {
-        opener.focus();
-      }
-    }, { once: true });
     dialog.showModal();
   });
+
+  // A button of the dialog closes it and answers at once. The dialog is closed first, so
+  // the focus goes back to the button that asked before the request disables it.
+  document.addEventListener("submit", (evt) => {
+    const dialog = evt.target instanceof Element ? evt.target.closest("dialog") : null;
+    if (!isConfirmDialog(dialog)) {
+      return;
+    }
+    evt.preventDefault();
+    const choice = evt.submitter ? evt.submitter.value : "";
+    dialog.close(choice);
+    answer(choice === "confirm");
+  });
+
+  // Escape (or any other way the dialog closes) answers no. A close event that arrives
+  // while the dialog is open again belongs to an earlier question, already answered.
+  document.addEventListener("close", (evt) => {
+    if (isConfirmDialog(evt.target) && !evt.target.open) {
+      answer(false);
+    }
+  }, true);
 
   // Copy buttons copy the text of the element their data-copy names, and say so in the
   // live region. Where the clipboard is refused, the text is selected for Ctrl+C instead.

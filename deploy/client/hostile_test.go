@@ -127,6 +127,16 @@ var _ = Describe("Refusing what a hostile server sends", func() {
 				Entry(nil, "OPENSSL_CONF"),
 				Entry(nil, "SC_SSH_OPTS"),
 				Entry(nil, "SC_KEYS_FILE"),
+				// make reads the file as a makefile: with a skill of the server's there, make runs it.
+				Entry(nil, "MAKEFILES"),
+				Entry(nil, "GOFLAGS"),
+				Entry(nil, "GOTOOLCHAIN"),
+				Entry(nil, "CFLAGS"),
+				Entry(nil, "PSQLRC"),
+				Entry(nil, "BUNDLE_GEMFILE"),
+				// bash keeps it for itself: sc-run under bash could not hand the key over, nor mask it.
+				Entry(nil, "GROUPS"),
+				Entry(nil, "SECONDS"),
 			)
 
 			DescribeTable("accepts a name that only looks like a reserved one",

@@ -27,8 +27,12 @@ var (
 		"DOTS_KEY":    "........",
 		"META_KEY":    "a.b+c/d=e:f~g-h:x",
 		"BIG_API_KEY": bigKey,
+		// A key of 40 characters, as services hand out, for the parts of a key a command prints.
+		"LIVE_API_KEY": liveKey,
 	}
 )
+
+const liveKey = "sk_9fQ2vL7xR4mZ8bT1nW6cY3hJ5dK0pG2sA7eU"
 
 func scRunPath() string {
 	GinkgoHelper()
@@ -41,7 +45,7 @@ func scRunPath() string {
 func runKeysBlock() string {
 	var b strings.Builder
 	b.WriteString(startMark + "\n# purchase_orders expires 2027-11-22T12:00:00Z\n")
-	for _, name := range []string{"PO_API_KEY", "LONG_KEY", "DOTS_KEY", "META_KEY", "BIG_API_KEY"} {
+	for _, name := range []string{"PO_API_KEY", "LONG_KEY", "DOTS_KEY", "META_KEY", "BIG_API_KEY", "LIVE_API_KEY"} {
 		b.WriteString(name + "=" + runKeys[name] + "\n")
 	}
 	b.WriteString(endMark + "\n")
@@ -113,15 +117,38 @@ sys.stderr.write(k[:3]); sys.stderr.flush(); time.sleep(0.3); sys.stderr.write(k
 						Equal("<LONG_KEY> <PO_API_KEY>\n"), BeEmpty()),
 					Entry("a key twice amid text", []string{"sh", "-c", `echo "a${PO_API_KEY}b${PO_API_KEY}c"`},
 						Equal("a<PO_API_KEY>b<PO_API_KEY>c\n"), BeEmpty()),
+					// aXb+c/d=e:f~g-h:x would match META_KEY as a pattern; it is masked all the
+					// same from b on, as 15 characters of the key itself.
 					Entry("keys of pattern characters, and text they would match as patterns",
-						[]string{"sh", "-c", `printf '%s\n' "$DOTS_KEY" abcdefgh "$META_KEY" aXb+c/d=e:f~g-h:x a.bbc/d=e:f~g-h:x "x${DOTS_KEY}y"`},
-						Equal("<DOTS_KEY>\nabcdefgh\n<META_KEY>\naXb+c/d=e:f~g-h:x\na.bbc/d=e:f~g-h:x\nx<DOTS_KEY>y\n"), BeEmpty()),
+						[]string{"sh", "-c", `printf '%s\n' "$DOTS_KEY" abcdefgh "$META_KEY" aXb+c/d=e:f~g-h:x "x${DOTS_KEY}y"`},
+						Equal("<DOTS_KEY>\nabcdefgh\n<META_KEY>\naX<META_KEY>\nx<DOTS_KEY>y\n"), BeEmpty()),
 					Entry("a key of 4096 characters", []string{"sh", "-c", `echo "[$BIG_API_KEY]"`},
 						Equal("[<BIG_API_KEY>]\n"), BeEmpty()),
 					Entry("blank lines", []string{"printf", `\n\nx\n\n`}, Equal("\n\nx\n\n"), BeEmpty()),
 					Entry("no output", []string{"true"}, BeEmpty(), BeEmpty()),
 					Entry("a last line without a newline, which gets one", []string{"sh", "-c", `printf '%s' "$PO_API_KEY"`},
 						Equal("<PO_API_KEY>\n"), BeEmpty()),
+				)
+
+				// An agent shows a key is loaded by printing its start; a log cuts one short;
+				// fold or a narrow column splits it over lines.
+				DescribeTable("masks a part of a key the command prints",
+					func(code, stdout string) {
+						res := scRun("", python(`import os; k = os.environ["LIVE_API_KEY"]; `+code)...)
+						Expect(res.code).To(Equal(0), res.stderr)
+						Expect(res.stdout).To(Equal(stdout))
+						for n := 8; n <= len(liveKey); n++ {
+							Expect(res.stdout).NotTo(ContainSubstring(liveKey[:n]))
+							Expect(res.stdout).NotTo(ContainSubstring(liveKey[len(liveKey)-n:]))
+						}
+					},
+					Entry("its first 8 characters", `print("key loaded: " + k[:8] + "...")`, "key loaded: <LIVE_API_KEY>...\n"),
+					Entry("its first 20 characters", `print(k[:20])`, "<LIVE_API_KEY>\n"),
+					Entry("its last 8 characters", `print("ends in " + k[-8:])`, "ends in <LIVE_API_KEY>\n"),
+					Entry("15 characters from within", `print("[" + k[11:26] + "]")`, "[<LIVE_API_KEY>]\n"),
+					Entry("all of it, split over two lines", `print(k[:17]); print(k[17:])`, "<LIVE_API_KEY>\n<LIVE_API_KEY>\n"),
+					Entry("all of it, then its start again", `print(k + k[:10])`, "<LIVE_API_KEY><LIVE_API_KEY>\n"),
+					Entry("too little of it to matter: 4 characters at each end", `print(k[:4], k[-4:])`, "sk_9 A7eU\n"),
 				)
 
 				It("gives the command the keys themselves", func() {
@@ -205,6 +232,32 @@ except KeyboardInterrupt:
 					Expect(errOut.String()).To(Equal("bye <PO_API_KEY>\n"))
 				})
 
+				It("hands the command no descriptor of its caller's beyond stdin, stdout and stderr", func() {
+					ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+					defer cancel()
+					cmd := boundedCommand(ctx, r.shell, scRunPath(), "--", "sh", "-c",
+						`for fd in 3 4 5 6 7 8 9; do eval "printf '%s\n' \"\$PO_API_KEY\" >&$fd" 2>/dev/null; done; echo done`)
+					cmd.Dir = project
+					cmd.Env = []string{"PATH=" + r.path, "HOME=" + project}
+					var extra []*os.File
+					var readers []*os.File
+					for range 7 {
+						pr, pw, err := os.Pipe()
+						Expect(err).NotTo(HaveOccurred())
+						extra, readers = append(extra, pw), append(readers, pr)
+					}
+					cmd.ExtraFiles = extra
+					out, err := cmd.Output()
+					Expect(err).NotTo(HaveOccurred())
+					Expect(string(out)).To(Equal("done\n"))
+					for i, pw := range extra {
+						pw.Close()
+						leaked, err := io.ReadAll(readers[i])
+						Expect(err).NotTo(HaveOccurred())
+						Expect(string(leaked)).To(BeEmpty(), "fd %d", i+3)
+					}
+				})
+
 				It("finds the .env of the project from a subdirectory", func() {
 					sub := filepath.Join(project, "notebooks", "2027")
 					Expect(os.MkdirAll(sub, 0o700)).To(Succeed())
@@ -261,6 +314,78 @@ except KeyboardInterrupt:
 			Entry("a keys file that is missing", ptr(startMark+"\nSC_KEYS_FILE=/nonexistent/keys\n"+endMark+"\n"), nil, "/nonexistent/keys is not a regular file"),
 			Entry("an unknown option", ptr(startMark+"\nPO_API_KEY=pk_live_abc123\n"+endMark+"\n"), []string{"--frobnicate"}, "unknown option"),
 		)
+
+		// bash keeps these names for itself: exported under one of them a key never reaches
+		// the command, and the masker, reading an empty or changed value, would loop forever
+		// (an empty value is found everywhere) or mask the wrong text.
+		DescribeTable("refuses a key under a name the shell keeps for itself, without hanging",
+			func(name string) {
+				for _, shell := range shells {
+					sr := newRunner(shell, "mawk")
+					writeFile(filepath.Join(project, ".env"), startMark+"\n"+name+"=pk_live_abc123\n"+endMark+"\n", 0o600)
+					res := sr.runScript(scRunPath(), project, nil, "--", "touch", "ran")
+					Expect(res.code).To(Equal(125), "%s: %s", shell, res.stderr)
+					Expect(res.stderr).To(ContainSubstring(name))
+					expectNoKey(res.stdout + res.stderr)
+					Expect(filepath.Join(project, "ran")).NotTo(BeAnExistingFile())
+				}
+			},
+			Entry(nil, "GROUPS"),
+			Entry(nil, "FUNCNAME"),
+			Entry(nil, "DIRSTACK"),
+			Entry(nil, "BASH_SOURCE"),
+			Entry(nil, "SECONDS"),
+			Entry(nil, "RANDOM"),
+			Entry(nil, "UID"),
+		)
+
+		// sc-run looks for .env in the parent directories too: a /tmp/.env of another account's
+		// must not choose the variables of a command run in /tmp/scratch.
+		DescribeTable("refuses keys from a file another account owns or can write, and does not run the command",
+			func(keysFile bool, shape func(path string), reason string) {
+				path := filepath.Join(project, ".env")
+				block := startMark + "\nPO_API_KEY=pk_live_abc123\n" + endMark + "\n"
+				args := []string{}
+				if keysFile {
+					path = filepath.Join(GinkgoT().TempDir(), "keys")
+					block = keysHeader + "PO_API_KEY=pk_live_abc123\n"
+					args = []string{"--keys-file", path}
+				}
+				writeFile(path, block, 0o600)
+				shape(path)
+				sub := filepath.Join(project, "scratch")
+				Expect(os.MkdirAll(sub, 0o755)).To(Succeed())
+				res := r.runScript(scRunPath(), sub, nil, append(args, "--", "touch", "ran")...)
+				Expect(res.code).To(Equal(125), res.stderr)
+				Expect(res.stderr).To(ContainSubstring(path))
+				Expect(res.stderr).To(ContainSubstring(reason))
+				Expect(filepath.Join(sub, "ran")).NotTo(BeAnExistingFile())
+			},
+			Entry("a parent's .env of another account", false, func(p string) { Expect(os.Chown(p, 65534, 65534)).To(Succeed()) }, "belongs to another account"),
+			Entry("a parent's .env anyone may write", false, func(p string) { Expect(os.Chmod(p, 0o666)).To(Succeed()) }, "other accounts can write"),
+			Entry("a parent's .env its group may write", false, func(p string) { Expect(os.Chmod(p, 0o620)).To(Succeed()) }, "other accounts can write"),
+			Entry("a keys file of another account", true, func(p string) { Expect(os.Chown(p, 65534, 65534)).To(Succeed()) }, "belongs to another account"),
+			Entry("a keys file anyone may write", true, func(p string) { Expect(os.Chmod(p, 0o606)).To(Succeed()) }, "other accounts can write"),
+		)
+
+		It("refuses such a name by checking the environment, even one missing from its list", func() {
+			// A copy of sc-run whose list lacks GROUPS and BASH*, as a shell's new name would be.
+			script := filepath.Join(GinkgoT().TempDir(), "sc-run")
+			var kept []string
+			for _, line := range strings.Split(readFile(scRunPath()), "\n") {
+				if line != "GROUPS" && line != "BASH*" {
+					kept = append(kept, line)
+				}
+			}
+			writeFile(script, strings.Join(kept, "\n"), 0o755)
+			for _, name := range []string{"GROUPS", "BASH_SOURCE"} {
+				writeFile(filepath.Join(project, ".env"), startMark+"\n"+name+"=pk_live_abc123\n"+endMark+"\n", 0o600)
+				res := newRunner("/bin/bash", "gawk").runScript(script, project, nil, "--", "touch", "ran")
+				Expect(res.code).To(Equal(125), res.stderr)
+				Expect(res.stderr).To(ContainSubstring("keeps the name " + name + " for itself"))
+				Expect(filepath.Join(project, "ran")).NotTo(BeAnExistingFile())
+			}
+		})
 
 		It("prints its usage with --help", func() {
 			res := r.runScript(scRunPath(), project, nil, "--help")

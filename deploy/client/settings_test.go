@@ -1,10 +1,12 @@
 package client_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -173,3 +175,46 @@ var _ = Describe("Denying the agent the files that hold keys", func() {
 })
 
 func ptr(s string) *string { return &s }
+
+// nobodyUID is the account the specs run the sync as when root would not show the problem:
+// root writes into a read-only file, an analyst cannot.
+const nobodyUID = 65534
+
+var _ = Describe("A read-only settings file", Label("root"), func() {
+	It("gets the deny rule all the same, keeping its mode, when the sync runs as its owner", func() {
+		base, err := os.MkdirTemp("", "sc-ro-")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(os.RemoveAll, base)
+		Expect(os.Chmod(base, 0o755)).To(Succeed())
+		project, server, tmp := filepath.Join(base, "project"), filepath.Join(base, "server"), filepath.Join(base, "tmp")
+		writeFile(filepath.Join(server, ".service_env"), serverEnv, 0o600)
+		writeFile(filepath.Join(project, ".env"), "A=1\n", 0o600)
+		settings := filepath.Join(project, ".claude", "settings.json")
+		writeFile(settings, `{"model": "opus"}`+"\n", 0o444)
+		Expect(os.MkdirAll(tmp, 0o700)).To(Succeed())
+		// The checkout may sit where nobody cannot read (mktemp -d makes 0700 dirs): run a copy.
+		script := filepath.Join(base, "sync-service-env.sh")
+		writeFile(script, readFile(scriptPath()), 0o755)
+		Expect(filepath.Walk(base, func(p string, _ os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(p, nobodyUID, nobodyUID)
+		})).To(Succeed())
+
+		ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+		defer cancel()
+		cmd := boundedCommand(ctx, "/usr/bin/dash", script, "--from-dir", server)
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: nobodyUID, Gid: nobodyUID}
+		cmd.Dir = project
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + base, "TMPDIR=" + tmp}
+		out, err := cmd.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+		Expect(parseJSON(readFile(settings))).To(HaveKeyWithValue("model", "opus"))
+		Expect(readFile(settings)).To(ContainSubstring(`"Read(./.env)"`))
+		info, err := os.Stat(settings)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(info.Mode().Perm()).To(Equal(os.FileMode(0o444)))
+		Expect(loadDotenv(filepath.Join(project, ".env"), "PO_API_KEY")).To(HaveKey("PO_API_KEY"))
+	})
+})

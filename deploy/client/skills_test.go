@@ -82,6 +82,35 @@ var _ = Describe("Mirroring the skills", func() {
 		}),
 	)
 
+	// The portal writes only sc_ names of letters, digits, ., _ and -: a file of the
+	// analyst's (or a checked-out repository's) with any other name is theirs, however it
+	// starts. A newline in a name must not make the script remove a file named by the line
+	// after it.
+	DescribeTable("leaves alone local files whose names the portal never writes",
+		func(odd string) {
+			for _, shell := range shells {
+				for _, awk := range awks {
+					writeFile(filepath.Join(rules, "km_notes.md"), "mine\n", 0o644)
+					writeFile(filepath.Join(rules, odd), "mine, oddly named\n", 0o644)
+					res := newRunner(shell, awk).run(project, "--from-dir", server)
+					Expect(res.code).To(Equal(0), "%s %s: %s", shell, awk, res.stderr)
+					Expect(readFile(filepath.Join(rules, "km_notes.md"))).To(Equal("mine\n"), "%s %s", shell, awk)
+					Expect(readFile(filepath.Join(rules, odd))).To(Equal("mine, oddly named\n"), "%s %s", shell, awk)
+					Expect(readFile(filepath.Join(rules, "sc_crm.md"))).To(Equal("# CRM v2\n"), "%s %s", shell, awk)
+					Expect(filepath.Join(rules, "sc_stale.md")).NotTo(BeAnExistingFile())
+					writeFile(filepath.Join(rules, "sc_stale.md"), "# gone\n", 0o644)
+				}
+			}
+		},
+		Entry("a newline, then the name of another file of the analyst's", "sc_x\nkm_notes.md"),
+		Entry("a newline, then a name that is a skill of the server's", "sc_x\nsc_crm.md"),
+		Entry("a space", "sc_my notes.md"),
+		Entry("a tab", "sc_my\tnotes.md"),
+		Entry("a carriage return", "sc_x\r.md"),
+		Entry("a byte that is not ASCII", "sc_caf\xc3\xa9.md"),
+		Entry("a leading dot after sc_", "sc_..md"),
+	)
+
 	It("replaces a symlink where a skill goes by the skill, leaving its target alone", func() {
 		outside := GinkgoT().TempDir()
 		writeFile(filepath.Join(outside, "target.md"), "mine\n", 0o644)

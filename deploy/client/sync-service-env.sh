@@ -227,17 +227,24 @@ on_server() {
 	fi
 }
 
-# fetch runs a command on the server and keeps what it prints in $1, at most MAX_FETCH
-# bytes (the portal delivers at most 1 MiB in all): a server that sends more gets rc 47,
-# and the pipe closing stops it. The command's own status is left in rc.
+# What the portal delivers at most: 1 MiB in all, 256 KiB for one skill. The count of
+# skills is bounded too, since each one is a round trip and a file.
 MAX_FETCH=1048576
+MAX_SKILL=262144
+MAX_SKILLS=1000
+
+# fetch runs a command on the server and keeps what it prints in $1, at most $3 bytes
+# (MAX_FETCH when not given): a server that sends more gets rc 47, and the pipe closing
+# stops it. The command's own status is left in rc, the size of $1 in size.
 fetch() {
+	limit=${3:-$MAX_FETCH}
 	{
 		on_server "$2" 2>"$tmp/ssh.err"
 		echo "$?" >"$tmp/rc"
-	} | head -c "$((MAX_FETCH + 1))" >"$1"
+	} | head -c "$((limit + 1))" >"$1"
 	rc=$(cat "$tmp/rc")
-	if [ "$(wc -c <"$1" | tr -d ' ')" -gt "$MAX_FETCH" ]; then
+	size=$(wc -c <"$1" | tr -d ' ')
+	if [ "$size" -gt "$limit" ]; then
 		rc=47
 	fi
 }
@@ -263,6 +270,7 @@ case $rc in
 47) die "$(server_path .service_env) is larger than $MAX_FETCH bytes; $kept" ;;
 *) die "could not fetch $(server_path .service_env) ($(ssh_reason "$rc")); $kept" ;;
 esac
+total=$size
 
 fetch "$tmp/skills.list" 'if [ -L .claude_rules ]; then exit 45; elif [ ! -e .claude_rules ]; then exit 0; elif [ ! -d .claude_rules ] || [ ! -r .claude_rules ] || [ ! -x .claude_rules ]; then exit 46; fi; cd .claude_rules || exit 46; for f in sc_*.md; do if [ -L "$f" ]; then printf "L %s\n" "$f"; elif [ -f "$f" ]; then printf "F %s\n" "$f"; elif [ -e "$f" ]; then printf "O %s\n" "$f"; fi; done'
 case $rc in
@@ -272,6 +280,9 @@ case $rc in
 47) die "the list of $(server_path .claude_rules) is larger than $MAX_FETCH bytes; $kept" ;;
 *) die "could not list $(server_path .claude_rules) ($(ssh_reason "$rc")); $kept" ;;
 esac
+if [ "$(grep -c '^F sc_' "$tmp/skills.list")" -gt "$MAX_SKILLS" ]; then
+	die "$(server_path .claude_rules) holds more than $MAX_SKILLS skills, more than the portal ever delivers; $kept"
+fi
 while IFS=' ' read -r kind name; do
 	valid_skill_name "$name" || continue
 	case $kind in
@@ -279,13 +290,17 @@ while IFS=' ' read -r kind name; do
 	L) die "$(server_path ".claude_rules/$name") is a symlink, which is refused; $kept" ;;
 	*) die "$(server_path ".claude_rules/$name") is not a regular file; $kept" ;;
 	esac
-	fetch "$server_skills/$name" "if [ -L .claude_rules/$name ] || [ ! -f .claude_rules/$name ]; then exit 45; fi; exec cat .claude_rules/$name"
+	fetch "$server_skills/$name" "if [ -L .claude_rules/$name ] || [ ! -f .claude_rules/$name ]; then exit 45; fi; exec cat .claude_rules/$name" "$MAX_SKILL"
 	case $rc in
 	0) ;;
 	45) die "$(server_path ".claude_rules/$name") is no longer a regular file; $kept" ;;
-	47) die "$(server_path ".claude_rules/$name") is larger than $MAX_FETCH bytes; $kept" ;;
+	47) die "$(server_path ".claude_rules/$name") is larger than $MAX_SKILL bytes; $kept" ;;
 	*) die "could not fetch $(server_path ".claude_rules/$name") ($(ssh_reason "$rc")); $kept" ;;
 	esac
+	total=$((total + size))
+	if [ "$total" -gt "$MAX_FETCH" ]; then
+		die "the files of $where add up to more than $MAX_FETCH bytes, more than the portal ever delivers; $kept"
+	fi
 done <"$tmp/skills.list"
 
 # ---- check the server file: comments and NAME=value lines only ------------------------
@@ -313,6 +328,29 @@ SHELLOPTS
 BASHOPTS
 ZDOTDIR
 HISTFILE
+BASH*
+PS0
+INPUTRC
+FPATH
+TMOUT
+PWD
+OLDPWD
+SHLVL
+RANDOM
+SRANDOM
+SECONDS
+LINENO
+OPTIND
+OPTARG
+PPID
+UID
+EUID
+GROUPS
+FUNCNAME
+DIRSTACK
+HISTCMD
+EPOCHSECONDS
+EPOCHREALTIME
 LD_*
 DYLD_*
 GLIBC_TUNABLES
@@ -337,6 +375,60 @@ JDK_JAVA_OPTIONS
 _JAVA_OPTIONS
 CLASSPATH
 OPENSSL_CONF
+NODE_REPL_EXTERNAL_MODULE
+YARN_*
+COREPACK_*
+CONDARC
+POETRY_*
+IRBRC
+BUNDLE_*
+GEM_HOME
+GEM_PATH
+GEMRC
+JAVA_HOME
+JAVA_OPTS
+MAVEN_OPTS
+MAVEN_ARGS
+GRADLE_OPTS
+GRADLE_USER_HOME
+SBT_OPTS
+ANT_OPTS
+MAKEFILES
+MAKEFLAGS
+MFLAGS
+GNUMAKEFLAGS
+CC
+CXX
+CFLAGS
+CXXFLAGS
+CPPFLAGS
+LDFLAGS
+CGO_*
+GOFLAGS
+GOENV
+GOWORK
+GOTOOLCHAIN
+GOROOT
+GOPATH
+GOBIN
+GOAUTH
+GOPROXY
+GOSUMDB
+GONOSUMDB
+GOPRIVATE
+GONOPROXY
+GOINSECURE
+GOVCS
+RUSTFLAGS
+RUSTC*
+RUSTDOC*
+CARGO_*
+RUSTUP_*
+PSQLRC
+VIMINIT
+EXINIT
+TERMINFO*
+TERMCAP
 EDITOR
 VISUAL
 PAGER
@@ -370,6 +462,22 @@ KUBECONFIG
 DOCKER_CONFIG
 OPENAI_BASE_URL
 ANTHROPIC_BASE_URL
+OPENAI_API_BASE
+CLAUDE_*
+HF_ENDPOINT
+AWS_SHARED_CREDENTIALS_FILE
+AWS_ENDPOINT_URL*
+AWS_CA_BUNDLE
+CLOUDSDK_*
+GOOGLE_APPLICATION_CREDENTIALS
+DOCKER_CONTEXT
+DOCKER_CERT_PATH
+PGHOST
+PGHOSTADDR
+PGSERVICEFILE
+PGSYSCONFDIR
+DISPLAY
+XAUTHORITY
 TMPDIR
 TMP
 TEMP
@@ -396,6 +504,23 @@ at=$(nul_line "$server_env")
 if [ -n "$at" ]; then
 	die "~/.service_env from $where is damaged (a NUL byte on line $at); nothing changed"
 fi
+
+# A skill is what the portal could deliver: UTF-8 text without a NUL byte. Anything else
+# (a library, a jar) did not come from it. iconv checks the UTF-8 where it is installed.
+have_iconv=0
+if command -v iconv >/dev/null 2>&1; then
+	have_iconv=1
+fi
+for f in "$server_skills"/sc_*.md; do
+	[ -f "$f" ] || continue
+	at=$(nul_line "$f")
+	if [ -n "$at" ]; then
+		die "$(server_path ".claude_rules/${f##*/}") is damaged (a NUL byte on line $at); $kept"
+	fi
+	if [ "$have_iconv" -eq 1 ] && ! iconv -f UTF-8 -t UTF-8 "$f" >/dev/null 2>&1; then
+		die "$(server_path ".claude_rules/${f##*/}") is not UTF-8 text, so the portal did not write it; $kept"
+	fi
+done
 
 # The block is built from the server's lines; key names go to keys.list. A line that is
 # not a comment or a NAME=value line the portal writes (the protocol's key charset and
@@ -620,6 +745,9 @@ if [ -d "$rules_dir" ]; then
 	for f in "$rules_dir"/sc_*.md; do
 		[ -f "$f" ] || [ -L "$f" ] || continue
 		name=${f##*/}
+		# Only a name the portal could have written is ours to remove. Any other is the
+		# analyst's, and a newline in it would make the list below name another file.
+		valid_skill_name "$name" || continue
 		if [ ! -f "$server_skills/$name" ]; then
 			printf '%s\n' "$name" >>"$tmp/skills.del"
 		fi
@@ -837,14 +965,15 @@ fi
 
 # install_file puts the bytes of $1 at $2 with mode $3: written to a private mktemp file in
 # the same directory, then renamed into place, so a reader sees the old file or the new
-# one, never half of one. A failure leaves $2 as it was.
+# one, never half of one. The mode comes after the bytes, so a read-only file (444) can be
+# replaced too. A failure leaves $2 as it was.
 install_file() {
 	case $2 in
 	*/*) install_dir=${2%/*} ;;
 	*) install_dir=. ;;
 	esac
 	stray=$(mktemp "${install_dir:-/}/.sc-sync.XXXXXXXX") || return 1
-	chmod "$3" "$stray" && cat "$1" >"$stray" && mv -f "$stray" "$2" || return 1
+	cat "$1" >"$stray" && chmod "$3" "$stray" && mv -f "$stray" "$2" || return 1
 	stray=
 }
 
@@ -866,7 +995,7 @@ if [ -n "$keys_path" ] && [ -f "$keys_path" ] && [ ! -L "$keys_path" ]; then
 fi
 
 if [ "$env_changes" -eq 1 ]; then
-	install_file "$tmp/env.new" "$env_file" 600 || die "cannot replace $env_file; nothing changed"
+	install_file "$tmp/env.new" "$env_file" 600 || die "cannot replace $env_file (is its directory writable?); it is as it was"
 fi
 say_env "wrote" "removed" "pointed"
 # The analyst's .env holds secrets: keep it private even if it was not rewritten.

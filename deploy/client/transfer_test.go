@@ -3,6 +3,7 @@ package client_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -82,6 +83,28 @@ func brokenTransferCases(src source, shell, awk string) {
 		Entry("a skill larger than the portal ever writes", func(home, _ string) {
 			writeFile(filepath.Join(home, ".claude_rules", "sc_big.md"), strings.Repeat("x", 3<<20), 0o600)
 		}, "sc_big.md is larger than"),
+		// The portal delivers at most 256 KiB of UTF-8 without a NUL byte per skill and 1 MiB
+		// in all: anything else did not come from it, and may be a binary planted for a
+		// variable to load (a jar, a library).
+		Entry("a skill larger than the portal's 256 KiB", func(home, _ string) {
+			writeFile(filepath.Join(home, ".claude_rules", "sc_big.md"), strings.Repeat("x", 256<<10+1), 0o600)
+		}, "sc_big.md is larger than"),
+		Entry("skills larger in all than the portal ever delivers", func(home, _ string) {
+			for _, name := range []string{"sc_a.md", "sc_b.md", "sc_c.md", "sc_d.md", "sc_e.md"} {
+				writeFile(filepath.Join(home, ".claude_rules", name), strings.Repeat("x", 250<<10), 0o600)
+			}
+		}, "more than"),
+		Entry("more skills than the portal ever delivers", func(home, _ string) {
+			for i := range 1001 {
+				writeFile(filepath.Join(home, ".claude_rules", "sc_"+strings.Repeat("n", i%7+1)+strconv.Itoa(i)+".md"), "# n\n", 0o600)
+			}
+		}, "more than 1000 skills"),
+		Entry("a skill holding a NUL byte", func(home, _ string) {
+			writeFile(filepath.Join(home, ".claude_rules", "sc_nul.md"), "# Notes\n\x00after\n", 0o600)
+		}, "sc_nul.md"),
+		Entry("a skill that is not UTF-8, such as a library", func(home, _ string) {
+			writeFile(filepath.Join(home, ".claude_rules", "sc_lib.md"), "\x7fELF\xff\xfe\xfd binary", 0o600)
+		}, "sc_lib.md"),
 		Entry("~/.service_env that is a FIFO", func(home, _ string) {
 			Expect(os.Remove(filepath.Join(home, ".service_env"))).To(Succeed())
 			Expect(syscall.Mkfifo(filepath.Join(home, ".service_env"), 0o600)).To(Succeed())

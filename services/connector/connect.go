@@ -109,6 +109,7 @@ func (c *Connector) HasAccount(user services.User) bool { return c.opts.AccountE
 // requires.
 func (c *Connector) exchangeKey(ctx context.Context, intent store.Intent, svc services.Service, secret services.Secret) (services.Token, error) {
 	tok, err := c.exchanger.Exchange(ctx, svc, secret, exchange.Request{UserEmail: intent.UserEmail, TTLDays: intent.TTLDays, RequestID: intent.RequestID})
+	c.opts.Observer.Exchanged(svc.ID, exchangeOutcome(err))
 	if err == nil {
 		return tok, nil
 	}

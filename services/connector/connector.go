@@ -124,6 +124,9 @@ type Options struct {
 	// a person without one, as there is nowhere to deliver. nil means every name has one
 	// (the demo creates its homes itself).
 	AccountExists func(username string) bool
+	// Observer is told the outcome of every exchange, revocation and delivery, for metrics;
+	// nil tells no one.
+	Observer Observer
 }
 
 // callTimeout bounds one call made outside a use case's own deadline: a revocation, a
@@ -187,6 +190,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AccountExists == nil {
 		o.AccountExists = func(string) bool { return true }
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 	return o
 }

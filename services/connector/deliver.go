@@ -58,6 +58,7 @@ func sameBundle(a, b delivery.Bundle) bool {
 // install hands a desired state to the installer, with errors a person can read.
 func (c *Connector) install(ctx context.Context, user services.User, b delivery.Bundle) error {
 	err := c.installer.Install(ctx, user.Username, b)
+	c.opts.Observer.Delivered(deliveryOutcome(err))
 	switch {
 	case err == nil:
 		return nil

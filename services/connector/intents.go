@@ -151,7 +151,8 @@ func (c *Connector) releaseIntent(ctx context.Context, in store.Intent) {
 }
 
 // replay asks the service again for the key of an intent, with the same request_id.
-func (c *Connector) replay(ctx context.Context, in store.Intent) (services.Token, error) {
+func (c *Connector) replay(ctx context.Context, in store.Intent) (_ services.Token, err error) {
+	defer func() { c.opts.Observer.Exchanged(in.ServiceID, exchangeOutcome(err)) }()
 	svc, ok := c.registry.Service(in.ServiceID)
 	secret, configured := c.secrets(in.ServiceID)
 	if !ok || !configured {

@@ -130,7 +130,8 @@ func (c *Connector) revoked(ctx context.Context, r store.Revocation) {
 }
 
 // revokeAtService asks the key's service to revoke it, within callTimeout.
-func (c *Connector) revokeAtService(ctx context.Context, r store.Revocation) error {
+func (c *Connector) revokeAtService(ctx context.Context, r store.Revocation) (err error) {
+	defer func() { c.opts.Observer.Revoked(r.ServiceID, revokeOutcome(err)) }()
 	svc, secret, err := c.revoker(r.ServiceID, r.RevokeURL)
 	if err != nil {
 		return err

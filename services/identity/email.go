@@ -13,11 +13,12 @@ import (
 const maxEmailLength = 254
 
 // NormalizeEmail returns email trimmed and lower-cased, or an EInvalid error unless it is a
-// bare address (local@domain, no display name, comment or quoting) with a plain DNS domain.
-// Comparing normalized addresses is what makes the user map and the domain check
-// case-insensitive.
+// bare address (local@domain, no display name, comment or quoting) with a plain DNS domain,
+// in ASCII. Comparing normalized addresses is what makes the user map and the domain check
+// case-insensitive. Outside ASCII, lower-casing would make two people one: the Kelvin sign
+// lower-cases to k, the dotted capital I to i, so "\u212Aate@..." would be kate.
 func NormalizeEmail(email string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(email))
+	e := services.LowerASCII(strings.TrimSpace(email))
 	if e == "" {
 		return "", services.Errorf(services.EInvalid, "an email address is required")
 	}
@@ -26,7 +27,7 @@ func NormalizeEmail(email string) (string, error) {
 	}
 	invalid := services.Errorf(services.EInvalid, "%q is not a valid email address", strings.TrimSpace(email))
 	local, domain, ok := strings.Cut(e, "@")
-	if !ok || local == "" || strings.Contains(domain, "@") || !validDomain(domain) {
+	if !ok || local == "" || strings.Contains(domain, "@") || !validDomain(domain) || !isASCII(local) {
 		return "", invalid
 	}
 	// ParseAddress also accepts "Name <addr>", comments and quoted local parts; insisting
@@ -62,4 +63,13 @@ func validDomain(d string) bool {
 func splitEmail(normalized string) (local, domain string) {
 	local, domain, _ = strings.Cut(normalized, "@")
 	return local, domain
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

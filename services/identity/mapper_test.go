@@ -74,6 +74,7 @@ var _ = Describe("Mapper", func() {
 			Entry("an empty address", "", `an email address is required`),
 			Entry("only space", " \t", `an email address is required`),
 			Entry("a display name", "A <alice@example.com>", `"A <alice@example.com>" is not a valid email address`),
+			Entry("a Kelvin sign, which would lower-case to another person's k", "\u212Aate@example.com", "\"\u212Aate@example.com\" is not a valid email address"),
 		)
 	})
 
@@ -180,5 +181,11 @@ var _ = Describe("NormalizeEmail", func() {
 		Entry("an underscore in the domain", "jane@exa_mple.com", `"jane@exa_mple.com" is not a valid email address`),
 		Entry("a line break inside", "jane@example.com\nBcc: x@evil.test", `"jane@example.com\nBcc: x@evil.test" is not a valid email address`),
 		Entry("too long", strings.Repeat("a", 243)+"@example.com", `the email address is longer than 254 characters`),
+		// Unicode case folding would make these another person's address: the Kelvin sign
+		// lower-cases to k, the Turkish dotted capital I to i.
+		Entry("a Kelvin sign that lower-cases to k", "\u212Aate@example.com", "\"\u212Aate@example.com\" is not a valid email address"),
+		Entry("a dotted capital I that lower-cases to i", "AL\u0130CE@example.com", "\"AL\u0130CE@example.com\" is not a valid email address"),
+		Entry("a Cyrillic a that looks like a", "\u0430lice@example.com", "\"\u0430lice@example.com\" is not a valid email address"),
+		Entry("a letter outside ASCII", "jos\u00e9@example.com", "\"jos\u00e9@example.com\" is not a valid email address"),
 	)
 })

@@ -78,6 +78,10 @@ func parseTree(data []byte) (*node, *syntaxError) {
 	if !utf8.Valid(data) {
 		return nil, &syntaxError{offset: firstInvalidUTF8(data), msg: "syntax error: the file is not valid UTF-8"}
 	}
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		// Windows Notepad saves one; encoding/json would call it an invalid character 'ï'.
+		return nil, &syntaxError{offset: 0, msg: "syntax error: the file starts with a byte-order mark; save it as UTF-8 without one"}
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &syntaxError{offset: 0, msg: "syntax error: the file is empty; expected a JSON list or object"}
 	}

@@ -115,7 +115,7 @@ var _ = Describe("The API base URL placeholder", func() {
 				return []string{
 					fmt.Sprintf(`reg.json:3:%d: services[1].skill_file: "sc_po.md" is also the skill of services[0], whose api_base_url fills it differently; give each service its own skill file`, colOf(e[1], `"sc_po.md"`)),
 					`skills/sc_po.md:15:19: uses env var "PO_KEY", but the registry's env_var_name for "po2" is "PO2_KEY"`,
-					`skills/sc_po.md:19:33: uses env var "PO_KEY", but the registry's env_var_name for "po2" is "PO2_KEY"`,
+					`skills/sc_po.md:19:50: uses env var "PO_KEY", but the registry's env_var_name for "po2" is "PO2_KEY"`,
 				}
 			}),
 		Entry("when the filled skill would be larger than the delivery takes",

@@ -180,6 +180,9 @@ var _ = Describe("Registry", func() {
 			`reg.json:1:1: syntax error: the file is empty; expected a JSON list or object`),
 		Entry("data after the object", `{"services": []} []`,
 			`reg.json:1:18: syntax error: unexpected data after the top-level value`),
+		// Windows Notepad saves one; encoding/json would call it "invalid character 'ï'".
+		Entry("a byte-order mark", "\xef\xbb\xbf{\"services\": []}",
+			`reg.json:1:1: syntax error: the file starts with a byte-order mark; save it as UTF-8 without one`),
 		Entry("bytes that are not UTF-8", "{\"services\": [],\n\"x\xff\": 1}",
 			`reg.json:2:3: syntax error: the file is not valid UTF-8`),
 		Entry("a document that is neither a list nor an object", `"po"`,

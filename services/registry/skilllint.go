@@ -23,6 +23,12 @@ func LintSkills(dir string) Option {
 	return func(o *options) { o.lint, o.skillsDir = true, dir }
 }
 
+// pythonLangs are the info strings of the fenced blocks read as Python examples, and
+// pythonRunCommand how a skill tells the agent to run them.
+var pythonLangs = map[string]bool{"python": true, "python3": true, "py": true}
+
+const pythonRunCommand = "sc-run -- python3"
+
 // requiredSections are the second-level headings every skill needs, besides its title:
 // how to get the key, what to call, and code the agent can copy.
 var requiredSections = []string{"Authentication", "Endpoints", "Examples"}
@@ -48,11 +54,15 @@ var (
 // lintSkill returns the problems of a skill file used by service id with env var env,
 // located in contents and named file.
 func lintSkill(file, contents, id, env string) []Problem {
-	l := &skillLinter{id: id, env: env, seenEnv: map[int]bool{}}
+	l := &skillLinter{id: id, env: env, seenEnv: map[int]bool{}, pythonRead: -1}
 	offset := 0
 	for line := range strings.Lines(contents) {
 		l.line(offset, strings.TrimRight(line, "\r\n"))
 		offset += len(line)
+	}
+	if l.pythonRead >= 0 && !strings.Contains(contents, pythonRunCommand) {
+		l.add(l.pythonRead, "reads %s in Python, but the skill never says to run its Python through sc-run; tell the agent to run it with %s SCRIPT.py",
+			l.env, pythonRunCommand)
 	}
 	// Missing parts have no place of their own; the top of the file is where they belong.
 	if !l.title {
@@ -68,12 +78,15 @@ func lintSkill(file, contents, id, env string) []Problem {
 
 // skillLinter is the state of one lintSkill pass over a skill file, line by line.
 type skillLinter struct {
-	id, env  string
-	found    []finding
-	seenEnv  map[int]bool // offsets already reported, since the patterns overlap
-	title    bool
-	sections []string // second-level headings, lower-cased
-	inFence  bool
+	id, env    string
+	found      []finding
+	seenEnv    map[int]bool // offsets already reported, since the patterns overlap
+	title      bool
+	sections   []string // second-level headings, lower-cased
+	inFence    bool
+	lang       string     // the info string's first word of the fence we are in, lower-cased
+	shell      *shellScan // reading a shell example
+	pythonRead int        // offset of the first read of env in a Python example, or -1
 }
 
 // add records a finding at offset.
@@ -94,11 +107,12 @@ func (l *skillLinter) checkEnv(offset int, name string) {
 func (l *skillLinter) line(offset int, text string) {
 	trimmed := strings.TrimSpace(text)
 	if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
-		l.inFence = !l.inFence
+		l.fence(trimmed[3:])
 	} else if l.inFence {
 		for _, m := range shellVarRE.FindAllStringSubmatchIndex(text, -1) {
 			l.checkEnv(offset+m[2], text[m[2]:m[3]])
 		}
+		l.example(offset, text)
 	} else if m := headingRE.FindStringSubmatch(text); m != nil {
 		if len(m[1]) == 1 {
 			l.title = true
@@ -113,6 +127,42 @@ func (l *skillLinter) line(offset int, text string) {
 		l.checkEnv(offset+m[0], text[m[0]:m[1]])
 	}
 	l.literals(offset, text)
+}
+
+// fence opens or closes a fenced code block; info is what follows the opening fence.
+func (l *skillLinter) fence(info string) {
+	l.inFence = !l.inFence
+	l.lang, l.shell = "", nil
+	if l.inFence {
+		l.lang = strings.ToLower(strings.Fields(info + " x")[0])
+		if shellLangs[l.lang] {
+			l.shell = &shellScan{}
+		}
+	}
+}
+
+// example checks a line of a fenced example: the agent runs it through sc-run, so the key must
+// reach the command only through sc-run's environment.
+func (l *skillLinter) example(offset int, text string) {
+	if l.env == "" {
+		return
+	}
+	if l.shell != nil {
+		for _, ref := range l.shell.scan(text) {
+			if ref.name == l.env && !ref.underSCRun {
+				l.add(offset+ref.offset, "$%s is expanded outside sc-run, where there is no key and nothing is masked; write the command as sc-run -- sh -c '...' with $%s inside the single quotes",
+					l.env, l.env)
+			}
+		}
+	}
+	if pythonLangs[l.lang] && l.pythonRead < 0 {
+		for _, m := range envReadRE.FindAllStringSubmatchIndex(text, -1) {
+			if text[m[2]:m[3]] == l.env {
+				l.pythonRead = offset + m[2]
+				break
+			}
+		}
+	}
 }
 
 // literals reports what must never be written into a skill: keys and loopback addresses.

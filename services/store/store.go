@@ -59,6 +59,9 @@ type Config struct {
 	// Log receives what the store does on its own (migrations, the import); slog.Default()
 	// by default. It never receives a key.
 	Log *slog.Logger
+	// ObserveCommit, when set, is told how long the durable commit of each change that wrote
+	// took, for the portal's metrics; a change that wrote nothing commits without being told.
+	ObserveCommit func(time.Duration)
 
 	// importFault, set by the specs, fails the import after that many rows.
 	importFault int
@@ -137,6 +140,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.ObserveCommit == nil {
+		cfg.ObserveCommit = func(time.Duration) {}
 	}
 	return cfg
 }

@@ -40,8 +40,12 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if tx.err != nil {
 		return tx.err
 	}
+	start := time.Now()
 	if err := sqlTx.Commit(); err != nil {
 		return storeError("commit a change", err)
+	}
+	if tx.wrote {
+		s.cfg.ObserveCommit(time.Since(start))
 	}
 	committed = true
 	return nil
@@ -50,10 +54,11 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // Tx is one change in progress: reads see the change's own writes, and the writes are kept
 // only if the change commits. It is valid only during the function given to Update.
 type Tx struct {
-	ctx context.Context
-	q   preparedTx
-	r   reads
-	err error // the first statement that failed: the change must not commit
+	ctx   context.Context
+	q     preparedTx
+	r     reads
+	err   error // the first statement that failed: the change must not commit
+	wrote bool  // a statement changed a row
 }
 
 // failed records err, the first failure of a statement, and returns it wrapped.
@@ -75,6 +80,7 @@ func (tx *Tx) exec(op, query string, args ...any) (int64, error) {
 		return 0, tx.failed(op, err)
 	}
 	n, err := res.RowsAffected()
+	tx.wrote = tx.wrote || n > 0
 	return n, tx.failed(op, err)
 }
 
