@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/exchange"
@@ -34,7 +33,7 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 	if err != nil {
 		return ServiceState{}, err
 	}
-	user.Email = strings.ToLower(user.Email)
+	user.Email = services.LowerASCII(user.Email)
 	unlock, err := c.store.Lock(ctx, user.Username)
 	if err != nil {
 		return ServiceState{}, err
@@ -249,7 +248,7 @@ func (c *Connector) checkAccountOwner(ctx context.Context, user services.User) e
 // otherHolder returns an email other than the person's whose connections, pending delivery
 // or unfinished exchanges name the person's server account, or "" when there is none.
 func (c *Connector) otherHolder(ctx context.Context, user services.User) (string, error) {
-	email := strings.ToLower(user.Email)
+	email := services.LowerASCII(user.Email)
 	holders, err := c.store.AccountHolders(ctx, user.Username)
 	if err != nil {
 		return "", services.Wrap(services.EInternal, err, "read who holds the account")

@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/service-connector/service-connector/services"
@@ -42,7 +41,7 @@ func (c *Connector) bundleOf(conns []services.Connection) delivery.Bundle {
 // one env entry and one skill per live connection to a service in the registry. Expired
 // keys are left out, so they leave the delivered files too.
 func (c *Connector) deliver(ctx context.Context, user services.User) (delivery.Bundle, error) {
-	conns, err := c.store.ForUser(ctx, strings.ToLower(user.Email))
+	conns, err := c.store.ForUser(ctx, services.LowerASCII(user.Email))
 	if err != nil {
 		return delivery.Bundle{}, services.Wrap(services.EInternal, err, "read the connections to deliver")
 	}

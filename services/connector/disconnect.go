@@ -24,7 +24,7 @@ func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceI
 	if err != nil {
 		return ServiceState{}, err
 	}
-	user.Email = strings.ToLower(user.Email)
+	user.Email = services.LowerASCII(user.Email)
 	unlock, err := c.store.Lock(ctx, user.Username)
 	if err != nil {
 		return ServiceState{}, err

@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/service-connector/service-connector/services"
@@ -57,7 +56,7 @@ func (s ServiceState) Connected() bool { return s.Status != StatusNotConnected }
 
 // Overview lists every service of the registry, in registry order, with the person's state.
 func (c *Connector) Overview(ctx context.Context, user services.User) ([]ServiceState, error) {
-	email := strings.ToLower(user.Email)
+	email := services.LowerASCII(user.Email)
 	recorded, err := c.store.ForUser(ctx, email)
 	if err != nil {
 		return nil, services.Wrap(services.EInternal, err, "read the connections")
@@ -87,7 +86,7 @@ func (c *Connector) State(ctx context.Context, user services.User, serviceID str
 	if err != nil {
 		return ServiceState{}, err
 	}
-	return c.stateOf(ctx, svc, strings.ToLower(user.Email))
+	return c.stateOf(ctx, svc, services.LowerASCII(user.Email))
 }
 
 // CheckAccount says, before any Connect, whether the person's server account can receive

@@ -60,6 +60,16 @@ var _ = DescribeTableSubtree("Store", func(backend storetest.Backend) {
 			Expect(cs[0].TokenID).To(Equal("tok_new"))
 		})
 
+		It("compares emails by the case of ASCII letters only: a look-alike outside ASCII is another person", func() {
+			put(s, connection("kate@example.com", "crm"))
+			_, ok, err := s.Get(ctx, "KATE@example.com", "crm")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ok).To(BeTrue())
+			_, ok, err = s.Get(ctx, "\u212Aate@example.com", "crm") // the Kelvin sign, which Unicode lower-cases to k
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ok).To(BeFalse())
+		})
+
 		It("reads a person's connections sorted by service, and nobody else's", func() {
 			put(s, connection("ann@example.com", "invoicing"), connection("ann@example.com", "crm"), connection("bob@example.com", "crm"))
 			cs, err := s.ForUser(ctx, "ANN@example.com")

@@ -26,7 +26,7 @@ func normalizeConnection(c services.Connection) (services.Connection, error) {
 }
 
 // normalizeEmail is the form emails are stored and compared in.
-func normalizeEmail(email string) string { return strings.ToLower(email) }
+func normalizeEmail(email string) string { return services.LowerASCII(email) }
 
 func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
 
