@@ -10,12 +10,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-contrib/sessions"
 	gsessions "github.com/gorilla/sessions"
 
+	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
 )
 
@@ -106,7 +106,7 @@ func (s *Store) Save(r *http.Request, w http.ResponseWriter, sess *gsessions.Ses
 	}
 	var rec store.Session
 	was, wasLoaded := sess.Values[loaded{}].(string)
-	if sess.ID != "" && wasLoaded && strings.EqualFold(was, email) {
+	if sess.ID != "" && wasLoaded && services.LowerASCII(was) == services.LowerASCII(email) {
 		saved, ok, err := s.records.SaveSession(ctx, sess.ID, email, data)
 		if err != nil {
 			return err
