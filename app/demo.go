@@ -57,6 +57,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return 2
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	if cfg.SessionSecret == "" {
+		cfg.SessionSecret = randomSecret() // sessions last as long as this run
+	}
 	if err := runDemoServers(ctx, cfg, log, stdout); err != nil {
 		fmt.Fprintln(stderr, "service-connector demo:", err)
 		return 1
@@ -91,9 +94,6 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 		return err
 	}
 	defer closeListeners(metricsListeners)
-	if cfg.SessionSecret == "" {
-		cfg.SessionSecret = randomSecret()
-	}
 	st, err := openStore(ctx, cfg, dataDir, cfg.SessionSecret, m, log)
 	if err != nil {
 		return err
