@@ -10,7 +10,7 @@ SPEC_LOG := var/test-output.txt
 TEST_COMMANDS := /usr/lib/chromium/chromium:chromium sudo:sudo /usr/sbin/visudo:sudo \
   /usr/sbin/useradd:passwd /usr/bin/gawk:gawk /usr/bin/original-awk:original-awk /usr/bin/dash:dash \
   /usr/sbin/sshd:openssh-server /usr/bin/ssh:openssh-client /usr/lib/python3/dist-packages/dotenv:python3-dotenv \
-  /usr/lib/python3/dist-packages/requests:python3-requests
+  /usr/lib/python3/dist-packages/requests:python3-requests /usr/lib/postgresql/*/bin/initdb:postgresql
 
 .DEFAULT_GOAL := help
 
@@ -36,7 +36,7 @@ lint: ## go vet, and fail on unformatted Go code
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go' | grep -v '_templ.go$$')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
 
-test-deps: ## install what the specs need (Chromium, sudo) when it is missing
+test-deps: ## install what the specs need (Chromium, sudo, PostgreSQL) when it is missing
 	@missing=""; for pair in $(TEST_COMMANDS); do \
 	  cmd=$${pair%%:*}; pkg=$${pair##*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || [ -e $$cmd ] || missing="$$missing $$pkg"; \
@@ -70,8 +70,13 @@ build: ## build bin/service-connector and bin/install-service-env
 run: build ## run the demo: portal on 127.0.0.1:8080, reference services on 127.0.0.1:8081, files in ./var/homes
 	./bin/service-connector demo
 
-bench: ## run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: build ## the benchmarks at 1,000, 10,000 and 100,000 people (store change, Connect, dashboard), then the load script; a few minutes
+	@echo "load: $$(uptime)"
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x -timeout 10m ./services/store
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 500x -timeout 10m ./services/connector
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3000x -timeout 10m ./app
+	$(GO) run ./bench -bin bin/service-connector
+	@echo "load: $$(uptime)"
 
 clean: ## remove build output and demo data
 	rm -rf bin var

@@ -21,22 +21,54 @@ func watchRegistry(ctx context.Context, live *registry.Live, interval time.Durat
 					log.Error("could not remove the connections of a service that left the registry", "service", svc.ID, "err", err)
 				}
 			}
-			if err := conn.RegistryChanged(); err != nil {
+			if err := conn.RegistryChanged(ctx); err != nil {
 				log.Error("could not mark deliveries after a registry change", "err", err)
 			}
 		})
 	}
 }
 
+// purgeInterval is how often the sessions and person locks that ran out are deleted.
+const purgeInterval = time.Minute
+
+// purger deletes the sessions and person locks that ran out.
+type purger interface {
+	PurgeExpired(ctx context.Context) (sessions, locks int, err error)
+}
+
+// purgeExpired deletes what ran out every purgeInterval, until ctx ends. Nothing reads those
+// rows any more; the purge only keeps the tables small.
+func purgeExpired(ctx context.Context, p purger, log *slog.Logger) {
+	ticker := time.NewTicker(purgeInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		sessions, locks, err := p.PurgeExpired(ctx)
+		if err != nil {
+			log.Warn("could not purge expired sessions and locks; the next purge tries again", "err", err)
+			continue
+		}
+		if sessions+locks > 0 {
+			log.Debug("purged what ran out", "sessions", sessions, "locks", locks)
+		}
+	}
+}
+
 // startBackground starts the connector's background work: the health poll, the worker that
-// resumes and retries the lifecycle's unfinished work, and, for a live registry, the watch
-// of its files. The returned function stops all three and waits for the worker's pass and
-// the watcher to finish, so the command returns with nothing half done in flight.
-func startBackground(ctx context.Context, conn *connector.Connector, live *registry.Live, reload time.Duration, log *slog.Logger) (stop func()) {
+// resumes and retries the lifecycle's unfinished work, the purge of expired sessions and
+// locks, and, for a live registry, the watch of its files. The returned function stops them
+// all and waits for the worker's pass and the watcher to finish, so the command returns with
+// nothing half done in flight.
+func startBackground(ctx context.Context, conn *connector.Connector, purger purger, live *registry.Live, reload time.Duration, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { conn.RunHealth(ctx) })
 	wg.Go(func() { conn.Run(ctx) })
+	wg.Go(func() { purgeExpired(ctx, purger, log) })
 	if live != nil {
 		wg.Go(watchRegistry(ctx, live, reload, conn, log))
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,15 +40,11 @@ type connectorSetup struct {
 	metrics *metrics.Metrics
 }
 
-// newConnector builds the connector over the store in dataDir, the identity mapping
-// (SC_USER_MAP_FILE first, then the email's local part) and the exchange client, with the
-// options cfg sets. It returns the identity mapping too, which sign-in uses.
-func newConnector(cfg Config, dataDir string, setup connectorSetup, log *slog.Logger) (*connector.Connector, *identity.Mapper, error) {
-	var storeOpts []store.Option
-	if setup.metrics != nil {
-		storeOpts = append(storeOpts, store.ObserveCommits(setup.metrics.ObserveCommit))
-	}
-	st, ids, err := openRecords(cfg.UserMapFile, dataDir, setup.allowedDomains, storeOpts...)
+// newConnector builds the connector over the store, the identity mapping (SC_USER_MAP_FILE
+// first, then the email's local part) and the exchange client, with the options cfg sets.
+// It returns the identity mapping too, which sign-in uses.
+func newConnector(cfg Config, st *store.Store, setup connectorSetup, log *slog.Logger) (*connector.Connector, *identity.Mapper, error) {
+	ids, err := newIdentity(cfg.UserMapFile, setup.allowedDomains)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -72,25 +69,39 @@ func newConnector(cfg Config, dataDir string, setup connectorSetup, log *slog.Lo
 	return conn, ids, nil
 }
 
-// openRecords opens the connection store in dataDir and the email-to-account mapping
-// (SC_USER_MAP_FILE first, then the lower-cased local part for allowedDomains; none means
-// any domain, which only the demo asks for).
-func openRecords(userMapFile, dataDir string, allowedDomains []string, opts ...store.Option) (*store.Store, *identity.Mapper, error) {
-	st, err := store.Open(filepath.Join(dataDir, "connections.json"), opts...)
-	if err != nil {
-		return nil, nil, err
+// openStore opens the database of the portal's state: PostgreSQL when SC_DATABASE_URL names
+// one, SQLite in dataDir otherwise; every command of a portal opens the same one. A
+// connections.json an earlier version left in dataDir is moved in on first open. The
+// store's person lock (2 minutes) outlives the longest operation done under it: the
+// connector's 45 seconds, and a failed connect's rollback after them. With metrics, the
+// durable commit of each change is timed for them.
+func openStore(ctx context.Context, cfg Config, dataDir string, sessionSecret services.Secret, m *metrics.Metrics, log *slog.Logger) (*store.Store, error) {
+	storeCfg := store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: dataDir, SessionSecret: sessionSecret, Log: log}
+	if m != nil {
+		storeCfg.ObserveCommit = m.ObserveCommit
 	}
+	st, err := store.Open(ctx, storeCfg)
+	if err != nil {
+		return nil, fmt.Errorf("open the database: %w", err)
+	}
+	return st, nil
+}
+
+// newIdentity is the email-to-account mapping: SC_USER_MAP_FILE first, then the lower-cased
+// local part for allowedDomains (none means any domain, which only the demo asks for).
+func newIdentity(userMapFile string, allowedDomains []string) (*identity.Mapper, error) {
 	userMap := map[string]string{}
 	if userMapFile != "" {
+		var err error
 		if userMap, err = identity.LoadUserMap(userMapFile); err != nil {
-			return nil, nil, fmt.Errorf("SC_USER_MAP_FILE: %w", err)
+			return nil, fmt.Errorf("SC_USER_MAP_FILE: %w", err)
 		}
 	}
 	ids, err := identity.NewMapper(allowedDomains, userMap)
 	if err != nil {
-		return nil, nil, fmt.Errorf("identity: %w", err)
+		return nil, fmt.Errorf("identity: %w", err)
 	}
-	return st, ids, nil
+	return ids, nil
 }
 
 // secretLookup returns the shared secret of a service, read from the environment the first

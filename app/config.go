@@ -20,6 +20,7 @@ type Config struct {
 	Addr             string            // SC_ADDR
 	MetricsAddr      string            // SC_METRICS_ADDR; empty: no metrics are served
 	DataDir          string            // SC_DATA_DIR
+	DatabaseURL      services.Secret   // SC_DATABASE_URL or SC_DATABASE_URL_FILE; empty means SQLite in DataDir
 	DemoServicesAddr string            // SC_DEMO_SERVICES_ADDR
 	RegistryFile     string            // SC_REGISTRY_FILE; empty in the demo means the embedded example
 	SkillsDir        string            // SC_SKILLS_DIR; default: "skills" beside the registry file
@@ -59,6 +60,15 @@ func loadConfig(getenv func(string) string) (Config, []string) {
 		problems = append(problems, err.Error())
 	}
 	cfg.SessionSecret = secret
+	databaseURL, err := secretFromEnv(getenv, "SC_DATABASE_URL")
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if url := strings.TrimSpace(databaseURL.Reveal()); url != "" && !strings.HasPrefix(url, "postgres://") && !strings.HasPrefix(url, "postgresql://") {
+		// Never the value: it may hold a password.
+		problems = append(problems, "SC_DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for SQLite in SC_DATA_DIR)")
+	}
+	cfg.DatabaseURL = services.Secret(strings.TrimSpace(databaseURL.Reveal()))
 	cfg.SessionMaxAge = durationEnv(getenv, "SC_SESSION_MAX_AGE", 12*time.Hour, &problems)
 	cfg.ExchangeTimeout = durationEnv(getenv, "SC_EXCHANGE_TIMEOUT", 10*time.Second, &problems)
 	cfg.ExpiryWarning = durationEnv(getenv, "SC_EXPIRY_WARNING", 14*24*time.Hour, &problems)

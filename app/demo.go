@@ -21,6 +21,7 @@ import (
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/registry"
+	"github.com/service-connector/service-connector/services/store"
 )
 
 // demoPeople are offered for one-click sign-in in the demo.
@@ -56,6 +57,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return 2
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	if cfg.SessionSecret == "" {
+		cfg.SessionSecret = randomSecret() // sessions last as long as this run
+	}
 	if err := runDemoServers(ctx, cfg, log, stdout); err != nil {
 		fmt.Fprintln(stderr, "service-connector demo:", err)
 		return 1
@@ -90,15 +94,20 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 		return err
 	}
 	defer closeListeners(metricsListeners)
+	st, err := openStore(ctx, cfg, dataDir, cfg.SessionSecret, m, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
 	homes := filepath.Join(dataDir, "homes")
-	conn, ids, err := newConnector(cfg, dataDir, connectorSetup{
+	conn, ids, err := newConnector(cfg, st, connectorSetup{
 		registry: reg.current(), installer: demoInstaller(homes, cfg.DemoFaults), secrets: secrets, metrics: m,
 	}, log)
 	if err != nil {
 		return err
 	}
-	defer startBackground(ctx, conn, reg.live, cfg.RegistryReload, log)()
-	portal, admins, err := demoPortal(cfg, conn, ids, reg, dataDir, m, log)
+	defer startBackground(ctx, conn, st, reg.live, cfg.RegistryReload, log)()
+	portal, admins, err := demoPortal(cfg, conn, ids, reg, dataDir, st, m, log)
 	if err != nil {
 		return err
 	}
@@ -198,15 +207,7 @@ func newReferenceServices(cfg Config, reg *registry.Registry, dataDir string) ([
 
 // demoPortal is the demo's portal: the handlers with the dev sign-in, behind the router. It
 // returns the admins too: SC_ADMIN_EMAILS, or demoAdmin so a newcomer sees the admin page.
-func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, reg demoRegistries, dataDir string, m *metrics.Metrics, log *slog.Logger) (http.Handler, []string, error) {
-	sessionSecret := cfg.SessionSecret
-	if sessionSecret == "" {
-		sessionSecret = randomSecret()
-	}
-	sessionStore, err := newSessionStore(sessionSecret, cfg.SessionMaxAge, false)
-	if err != nil {
-		return nil, nil, fmt.Errorf("session store: %w", err)
-	}
+func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, reg demoRegistries, dataDir string, st *store.Store, m *metrics.Metrics, log *slog.Logger) (http.Handler, []string, error) {
 	admins := cfg.AdminEmails
 	if len(admins) == 0 {
 		admins = []string{demoAdmin} // so a newcomer can see the admin page too
@@ -215,9 +216,12 @@ func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, re
 		Connector: conn, Admin: conn, Identity: ids, Log: log, Admins: admins,
 		Demo: true, DemoPeople: demoPeople, DemoHomes: filepath.Join(dataDir, "homes"), DemoFaults: describeFaults(cfg.DemoFaults),
 		Registry: reg.status(cfg.RegistryFile),
-		Ready:    []handlers.Check{{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }}},
+		Ready: []handlers.Check{
+			{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }},
+			{Name: "database", Run: st.Ping},
+		},
 	})
-	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, devLogin: true, metrics: m})
+	portal, err := newRouter(routerConfig{handlers: h, sessions: newSessionStore(st, cfg.SessionMaxAge, false), log: log, devLogin: true, metrics: m})
 	return portal, admins, err
 }
 

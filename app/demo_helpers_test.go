@@ -21,6 +21,7 @@ import (
 	"github.com/service-connector/service-connector/app"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
 // demo is `service-connector demo` running in-process on free loopback ports.
@@ -28,10 +29,15 @@ type demo struct {
 	portal   string // http://127.0.0.1:PORT
 	services string // http://127.0.0.1:PORT
 	dataDir  string
-	stdout   *gbytes.Buffer
-	stderr   *gbytes.Buffer
-	exit     chan int
-	stop     func() // stops the demo and checks it exited cleanly; safe to call twice
+	// databaseURL is the demo's SC_DATABASE_URL: empty for SQLite in dataDir.
+	databaseURL string
+	// servicesState is where the reference services keep their state files; empty for the
+	// demo's own, in dataDir/demo-services.
+	servicesState string
+	stdout        *gbytes.Buffer
+	stderr        *gbytes.Buffer
+	exit          chan int
+	stop          func() // stops the demo and checks it exited cleanly; safe to call twice
 }
 
 var (
@@ -46,6 +52,7 @@ func startDemo(env map[string]string) *demo {
 	if dir, ok := env["SC_DATA_DIR"]; ok {
 		d.dataDir = dir
 	}
+	d.databaseURL = env["SC_DATABASE_URL"]
 	vars := map[string]string{"SC_ADDR": "127.0.0.1:0", "SC_DEMO_SERVICES_ADDR": "127.0.0.1:0", "SC_DATA_DIR": d.dataDir}
 	for k, v := range env {
 		vars[k] = v
@@ -65,6 +72,14 @@ func startDemo(env map[string]string) *demo {
 	d.portal = "http://" + portalLine.FindStringSubmatch(out)[1]
 	d.services = "http://" + servicesLine.FindStringSubmatch(out)[1]
 	return d
+}
+
+// servicesStateDir is where the reference services of the demo keep their state files.
+func (d *demo) servicesStateDir() string {
+	if d.servicesState != "" {
+		return d.servicesState
+	}
+	return filepath.Join(d.dataDir, "demo-services")
 }
 
 // home reads a file of a person's delivered home; ok is false when it does not exist.
@@ -125,6 +140,13 @@ func (d *demo) liveTokens(serviceID string) []string {
 	return ids
 }
 
+// openStore opens the demo's database as another process would, closed when the spec
+// ends.
+func (d *demo) openStore() *store.Store {
+	GinkgoHelper()
+	return storetest.Open(store.Config{DataDir: d.dataDir, DatabaseURL: services.Secret(d.databaseURL), Log: discardLog()})
+}
+
 // requests counts the requests the portal answered for method and route (the route as gin
 // names it, such as /connectors/:id/disconnect), from its request log.
 func (d *demo) requests(method, route string) int {
@@ -134,9 +156,9 @@ func (d *demo) requests(method, route string) int {
 // recorded returns the connections the demo's store holds for email.
 func (d *demo) recorded(email string) []services.Connection {
 	GinkgoHelper()
-	s, err := store.Open(filepath.Join(d.dataDir, "connections.json"))
+	conns, err := d.openStore().ForUser(context.Background(), email)
 	Expect(err).NotTo(HaveOccurred())
-	return s.ForUser(email)
+	return conns
 }
 
 // browser is an HTTP client with a cookie jar, as a person's browser would hold the session.

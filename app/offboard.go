@@ -14,6 +14,7 @@ import (
 	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/identity"
 	"github.com/service-connector/service-connector/services/registry"
+	"github.com/service-connector/service-connector/services/store"
 )
 
 // offboardUsage explains the offboard command.
@@ -37,6 +38,7 @@ func runOffboard(ctx context.Context, args []string, getenv func(string) string,
 	}
 	var (
 		conn     *connector.Connector
+		st       *store.Store
 		problems []string
 		err      error
 		log      *slog.Logger
@@ -45,13 +47,13 @@ func runOffboard(ctx context.Context, args []string, getenv func(string) string,
 		cfg, p := loadConfig(getenv)
 		if problems = p; len(problems) == 0 {
 			log = newLogger(stderr, cfg.LogLevel)
-			conn, err = demoOffboardConnector(cfg, log)
+			conn, st, err = demoOffboardConnector(ctx, cfg, log)
 		}
 	} else {
 		cfg, p := loadOffboardConfig(getenv)
 		if problems = p; len(problems) == 0 {
 			log = newLogger(stderr, cfg.LogLevel)
-			conn, err = serveOffboardConnector(cfg, log)
+			conn, st, err = serveOffboardConnector(ctx, cfg, log)
 		}
 	}
 	if len(problems) > 0 {
@@ -64,6 +66,7 @@ func runOffboard(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintln(stderr, "service-connector offboard:", err)
 		return 1
 	}
+	defer st.Close()
 	return offboard(ctx, conn, email, log, stdout, stderr)
 }
 
@@ -137,39 +140,53 @@ func loadOffboardConfig(getenv func(string) string) (serveConfig, []string) {
 }
 
 // serveOffboardConnector builds offboarding as serve builds the portal: the registry file,
-// the store in the data dir, the service secrets and sudo delivery, for existing accounts.
-// It has no worker: what it cannot finish, the portal's worker does.
-func serveOffboardConnector(cfg serveConfig, log *slog.Logger) (*connector.Connector, error) {
+// the portal's database, the service secrets and sudo delivery, for existing accounts. It
+// has no worker: what it cannot finish, the portal's worker does. The caller closes the
+// store.
+func serveOffboardConnector(ctx context.Context, cfg serveConfig, log *slog.Logger) (*connector.Connector, *store.Store, error) {
 	skillsDir := cfg.skillsDir()
 	reg, err := registry.LoadFile(cfg.RegistryFile, skillsDir, registry.LintSkills(skillsDir))
 	if err != nil {
-		return nil, fmt.Errorf("SC_REGISTRY_FILE: %w", err)
+		return nil, nil, fmt.Errorf("SC_REGISTRY_FILE: %w", err)
 	}
-	conn, _, err := newConnector(cfg.Config, cfg.DataDir, connectorSetup{
+	return offboardConnector(ctx, cfg.Config, cfg.DataDir, connectorSetup{
 		registry: reg, installer: delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout),
 		allowedDomains: cfg.AllowedDomains, accountExists: accountExists,
 	}, log)
-	return conn, err
+}
+
+// offboardConnector opens the portal's database and builds the connector over it. The
+// session secret is not needed: offboarding ends a person's sessions by their email.
+func offboardConnector(ctx context.Context, cfg Config, dataDir string, setup connectorSetup, log *slog.Logger) (*connector.Connector, *store.Store, error) {
+	st, err := openStore(ctx, cfg, dataDir, "", nil, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, _, err := newConnector(cfg, st, setup, log)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return conn, st, nil
 }
 
 // demoOffboardConnector builds offboarding over the demo's data: the demo's registry, the
 // store in $SC_DATA_DIR and delivery into $SC_DATA_DIR/homes. The demo's services have
 // random secrets, unknown here unless SC_SECRET_* set them, so their keys are queued for
 // the running demo to revoke.
-func demoOffboardConnector(cfg Config, log *slog.Logger) (*connector.Connector, error) {
+func demoOffboardConnector(ctx context.Context, cfg Config, log *slog.Logger) (*connector.Connector, *store.Store, error) {
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+		return nil, nil, fmt.Errorf("data dir: %w", err)
 	}
 	if info, err := os.Stat(dataDir); err != nil || !info.IsDir() {
-		return nil, fmt.Errorf("SC_DATA_DIR: %s is not the demo's data dir (it does not exist)", dataDir)
+		return nil, nil, fmt.Errorf("SC_DATA_DIR: %s is not the demo's data dir (it does not exist)", dataDir)
 	}
 	reg, err := demoRegistry(cfg, "http://"+cfg.DemoServicesAddr+"/")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	conn, _, err := newConnector(cfg, dataDir, connectorSetup{
+	return offboardConnector(ctx, cfg, dataDir, connectorSetup{
 		registry: reg, installer: delivery.NewDirInstaller(filepath.Join(dataDir, "homes")),
 	}, log)
-	return conn, err
 }

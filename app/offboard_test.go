@@ -7,8 +7,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-
-	"github.com/service-connector/service-connector/services/store"
 )
 
 var _ = Describe("service-connector offboard", func() {
@@ -27,10 +25,8 @@ var _ = Describe("service-connector offboard", func() {
 		// connectionsOf reads the demo's store as another process would.
 		connectionsOf := func(email string) map[string]string {
 			GinkgoHelper()
-			st, err := store.Open(filepath.Join(d.dataDir, "connections.json"))
-			Expect(err).NotTo(HaveOccurred())
 			tokens := map[string]string{}
-			for _, c := range st.ForUser(email) {
+			for _, c := range d.recorded(email) {
 				tokens[c.ServiceID] = c.TokenID
 			}
 			return tokens

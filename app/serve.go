@@ -50,23 +50,24 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 	if err != nil {
 		return fmt.Errorf("SC_REGISTRY_FILE: %w", err)
 	}
-	sessionStore, err := newSessionStore(cfg.SessionSecret, cfg.SessionMaxAge, cfg.secureCookies())
-	if err != nil {
-		return fmt.Errorf("session store: %w", err)
-	}
 	m, metricsListeners, err := newMetrics(cfg.MetricsAddr, log)
 	if err != nil {
 		return err
 	}
 	defer closeListeners(metricsListeners)
-	conn, ids, err := newConnector(cfg.Config, dataDir, connectorSetup{
+	st, err := openStore(ctx, cfg.Config, dataDir, cfg.SessionSecret, m, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	conn, ids, err := newConnector(cfg.Config, st, connectorSetup{
 		registry: live, installer: delivery.NewSudoInstaller(cfg.Sudo, cfg.Helper, deliveryTimeout),
 		allowedDomains: cfg.AllowedDomains, accountExists: accountExists, metrics: m,
 	}, log)
 	if err != nil {
 		return err
 	}
-	defer startBackground(ctx, conn, live, cfg.RegistryReload, log)()
+	defer startBackground(ctx, conn, st, live, cfg.RegistryReload, log)()
 	h := handlers.New(handlers.Config{
 		Connector: conn, Admin: conn, Identity: ids, Log: log, Admins: cfg.AdminEmails,
 		Google:         newGoogleSignIn(cfg.GoogleClientID, cfg.GoogleClientSecret.Reveal(), cfg.BaseURL, google, &http.Client{Timeout: 15 * time.Second}),
@@ -75,8 +76,10 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 		Ready: []handlers.Check{
 			{Name: "data_dir", Run: func(context.Context) error { return writable(dataDir) }},
 			{Name: "helper", Run: func(context.Context) error { return present(cfg.Helper) }},
+			{Name: "database", Run: st.Ping},
 		},
 	})
+	sessionStore := newSessionStore(st, cfg.SessionMaxAge, cfg.secureCookies())
 	portal, err := newRouter(routerConfig{handlers: h, sessions: sessionStore, log: log, trustedOrigins: cfg.TrustedOrigins, metrics: m})
 	if err != nil {
 		return fmt.Errorf("SC_TRUSTED_ORIGINS: %w", err)

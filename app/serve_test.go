@@ -26,6 +26,7 @@ var _ = Describe("serve", func() {
 				Expect(strings.Split(strings.TrimRight(stderr, "\n"), "\n")).To(Equal([]string{"service-connector serve: " + line}))
 				Expect(stderr).NotTo(ContainSubstring(testClientSecret))
 				Expect(stderr).NotTo(ContainSubstring("po-shared-secret"))
+				Expect(stderr).NotTo(ContainSubstring("hunter2"))
 			},
 			Entry("no registry", func(e map[string]string) { delete(e, "SC_REGISTRY_FILE") },
 				"SC_REGISTRY_FILE is required: the path of service_connectors.json"),
@@ -51,6 +52,13 @@ var _ = Describe("serve", func() {
 				"SC_ALLOWED_DOMAINS is required: the comma-separated email domains that may sign in"),
 			Entry("no helper where SC_HELPER says", func(e map[string]string) { e["SC_HELPER"] = "/nonexistent/install-service-env" },
 				"SC_HELPER: the delivery helper /nonexistent/install-service-env does not exist"),
+			Entry("a database URL that is not PostgreSQL's, without repeating it (it may hold a password)", func(e map[string]string) {
+				e["SC_DATABASE_URL"] = "mysql://portal:hunter2-db-password@db.internal/sc"
+			}, "SC_DATABASE_URL must be a postgres:// or postgresql:// URL (leave it unset for SQLite in SC_DATA_DIR)"),
+			Entry("a database URL both set and in a file", func(e map[string]string) {
+				e["SC_DATABASE_URL"] = "postgres://portal@db.internal/sc"
+				e["SC_DATABASE_URL_FILE"] = "/nonexistent/url"
+			}, "SC_DATABASE_URL and SC_DATABASE_URL_FILE are both set: set one"),
 			Entry("a data dir open to others", func(e map[string]string) {
 				Expect(os.Chmod(e["SC_DATA_DIR"], 0o755)).To(Succeed())
 			}, "SC_DATA_DIR: DATADIR is open to group or others (mode 0755): chmod 700 it"),

@@ -21,6 +21,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
 // stormServices are the demo's services with the env var each key is delivered as.
@@ -156,13 +157,12 @@ func (op stormOp) run(portal string, tally *stormTally) {
 }
 
 // waitDrained waits until the demo's store holds no unfinished work, and returns its state.
-func waitDrained(dataDir string, within time.Duration) store.State {
+func waitDrained(d *demo, within time.Duration) store.State {
 	GinkgoHelper()
-	s, err := store.Open(filepath.Join(dataDir, "connections.json"))
-	Expect(err).NotTo(HaveOccurred(), "the store parses")
+	s := d.openStore()
 	var st store.State
 	Eventually(func(g Gomega) {
-		st = s.State()
+		st = storetest.State(s)
 		g.Expect(st.Intents).To(BeEmpty(), "unfinished exchanges")
 		g.Expect(st.Deliveries).To(BeEmpty(), "pending deliveries")
 		g.Expect(st.Revocations).To(BeEmpty(), "queued revocations")
@@ -170,11 +170,11 @@ func waitDrained(dataDir string, within time.Duration) store.State {
 	return st
 }
 
-// tokenCounts reads a reference service's state file: how many keys it ever minted (none is
-// pruned within a spec) and how many of them are revoked.
-func tokenCounts(dataDir, serviceID string) (minted, revoked int) {
+// tokenCounts reads a reference service's state file in stateDir: how many keys it ever
+// minted (none is pruned within a spec) and how many of them are revoked.
+func tokenCounts(stateDir, serviceID string) (minted, revoked int) {
 	GinkgoHelper()
-	data, err := os.ReadFile(filepath.Join(dataDir, "demo-services", serviceID+".json"))
+	data, err := os.ReadFile(filepath.Join(stateDir, serviceID+".json"))
 	Expect(err).NotTo(HaveOccurred())
 	var f struct {
 		Tokens []struct {
@@ -235,7 +235,7 @@ func checkInvariant(d *demo, st store.State, people []*stormPerson) invariantRep
 				rep.missing++
 			}
 		}
-		minted, revoked := tokenCounts(d.dataDir, id)
+		minted, revoked := tokenCounts(d.servicesStateDir(), id)
 		rep.minted += minted
 		rep.revoked += revoked
 	}

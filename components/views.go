@@ -208,6 +208,13 @@ type AdminProps struct {
 	Revocations []AdminRevocationView
 	Deliveries  []AdminDeliveryView
 	Intents     []AdminIntentView
+	// Totals count each list in the store; the lists above hold its first page.
+	Totals AdminTotalsView
+}
+
+// AdminTotalsView counts what the store holds of each list of the admin page.
+type AdminTotalsView struct {
+	Connections, Revocations, Deliveries, Intents int
 }
 
 // LoginProps is everything the sign-in page shows.

@@ -21,7 +21,12 @@ func (h *Handlers) Admin(c *gin.Context) {
 	if !ok {
 		return
 	}
-	props := adminProps(h.admin.Admin(c.Request.Context()))
+	overview, err := h.admin.Admin(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	props := adminProps(overview)
 	props.User = adminUser(user)
 	if h.registry != nil {
 		props.Registry = registryStatusView(h.registry())

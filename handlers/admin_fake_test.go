@@ -41,12 +41,12 @@ func (f *adminFake) actions() []string {
 	return out
 }
 
-func (f *adminFake) Admin(context.Context) connector.AdminOverview {
+func (f *adminFake) Admin(context.Context) (connector.AdminOverview, error) {
 	f.recordAdmin("admin")
 	if f.AdminFunc == nil {
-		return connector.AdminOverview{}
+		return connector.AdminOverview{}, nil
 	}
-	return f.AdminFunc()
+	return f.AdminFunc(), nil
 }
 
 func (f *adminFake) DisconnectFor(_ context.Context, email, serviceID string) (connector.Disconnection, error) {

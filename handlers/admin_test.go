@@ -95,6 +95,15 @@ var _ = Describe("The admin page", func() {
 				Expect(body).NotTo(ContainSubstring("po.internal"))
 			})
 
+			It("says when a list shows only its first page, and how many there are in all", func() {
+				overview.Totals = connector.AdminTotals{Connections: 12345, Revocations: 1, Deliveries: 1, Intents: 7}
+				doc := p.get("/admin").doc()
+				Expect(doc.Find(`[data-testid="admin-connections-shown"]`).Text()).To(Equal("Showing the first 2 of 12345."))
+				Expect(doc.Find(`[data-testid="admin-intents-shown"]`).Text()).To(Equal("Showing the first 1 of 7."))
+				Expect(doc.Find(`[data-testid="admin-revocations-shown"]`).Length()).To(BeZero(), "the whole queue shows")
+				Expect(doc.Find(`[data-testid="admin-deliveries-shown"]`).Length()).To(BeZero())
+			})
+
 			It("says plainly when a section is empty", func() {
 				overview = connector.AdminOverview{}
 				doc := p.get("/admin").doc()

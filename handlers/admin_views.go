@@ -25,7 +25,8 @@ func registryStatusView(st RegistryStatus) components.RegistryStatusView {
 // adminProps shapes the connector's admin overview for display. It copies no key: the
 // overview holds none.
 func adminProps(ov connector.AdminOverview) components.AdminProps {
-	var p components.AdminProps
+	p := components.AdminProps{Totals: components.AdminTotalsView{Connections: ov.Totals.Connections,
+		Revocations: ov.Totals.Revocations, Deliveries: ov.Totals.Deliveries, Intents: ov.Totals.Intents}}
 	for _, s := range ov.Services {
 		v := components.AdminServiceView{
 			ID: s.Service.ID, Name: s.Service.Name, Enabled: s.Service.Enabled, Configured: s.Configured,

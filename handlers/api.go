@@ -66,7 +66,11 @@ func timePtr(t time.Time) *time.Time {
 
 // ListAPI serves GET /api/service-connectors: the services and the person's connections.
 func (h *Handlers) ListAPI(c *gin.Context) {
-	states := h.connector.Overview(c.Request.Context(), currentUser(c))
+	states, err := h.connector.Overview(c.Request.Context(), currentUser(c))
+	if err != nil {
+		h.apiError(c, err)
+		return
+	}
 	out := apiList{Services: make([]apiService, 0, len(states)), Connections: map[string]apiConnection{}}
 	for _, st := range states {
 		out.Services = append(out.Services, apiService{

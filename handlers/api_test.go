@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -52,6 +53,14 @@ var _ = Describe("JSON API", func() {
 	When("a person is signed in", func() {
 		BeforeEach(func() {
 			p.signIn("alice@example.com")
+		})
+
+		It("answers 500 with a safe message when the person's records cannot be read", func() {
+			p.connector.OverviewErr = errors.New("store: read a person's connections: database is locked")
+			r := p.get("/api/service-connectors")
+			Expect(r.status).To(Equal(http.StatusInternalServerError))
+			Expect(r.body).NotTo(ContainSubstring("database is locked"))
+			Expect(r.body).To(ContainSubstring(`"success":false`))
 		})
 
 		It("lists services and connections without URLs, keys or secrets", func() {

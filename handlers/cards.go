@@ -18,7 +18,8 @@ import (
 func (h *Handlers) ConnectCard(c *gin.Context) {
 	user := currentUser(c)
 	// The first connection of a person shows, once, how a key reaches the laptop.
-	first := !anyConnected(h.connector.Overview(c.Request.Context(), user))
+	states, err := h.connector.Overview(c.Request.Context(), user)
+	first := err == nil && !anyConnected(states) // unread records show no first-time guide
 	h.changeCard(c, components.ActionConnect, first)
 }
 

@@ -18,7 +18,11 @@ import (
 func (h *Handlers) Dashboard(c *gin.Context) {
 	ctx := c.Request.Context()
 	user := currentUser(c)
-	states := h.connector.Overview(ctx, user)
+	states, err := h.connector.Overview(ctx, user)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	props := components.DashboardProps{
 		User:     h.userView(user),
 		Cards:    cardViews(states),

@@ -16,7 +16,7 @@ import (
 // Connector is what the dashboard, the service cards and the JSON API need of the
 // connection use cases.
 type Connector interface {
-	Overview(ctx context.Context, user services.User) []connector.ServiceState
+	Overview(ctx context.Context, user services.User) ([]connector.ServiceState, error)
 	State(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 	Connect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
 	Disconnect(ctx context.Context, user services.User, serviceID string) (connector.ServiceState, error)
@@ -30,7 +30,7 @@ type Connector interface {
 // Admin is what the admin page needs of the connection use cases. They validate what an
 // admin typed themselves and answer EInvalid when it is malformed.
 type Admin interface {
-	Admin(ctx context.Context) connector.AdminOverview
+	Admin(ctx context.Context) (connector.AdminOverview, error)
 	DisconnectFor(ctx context.Context, email, serviceID string) (connector.Disconnection, error)
 	OffboardPlan(ctx context.Context, email string) (connector.OffboardPlan, error)
 	Offboard(ctx context.Context, email string) (connector.OffboardResult, error)

@@ -30,6 +30,8 @@ import (
 type fakeConnector struct {
 	mu             sync.Mutex
 	OverviewFunc   func(user services.User) []connector.ServiceState
+	OverviewErr    error                     // when set, Overview fails with it (the store could not be read)
+	OverviewWait   func(ctx context.Context) // when set, Overview calls it first
 	ConnectFunc    func(user services.User, id string) (connector.ServiceState, error)
 	DisconnectFunc func(user services.User, id string) (connector.ServiceState, error)
 	StateFunc      func(user services.User, id string) (connector.ServiceState, error)
@@ -47,9 +49,15 @@ func (f *fakeConnector) record(call string) {
 	f.calls = append(f.calls, call)
 }
 
-func (f *fakeConnector) Overview(_ context.Context, u services.User) []connector.ServiceState {
+func (f *fakeConnector) Overview(ctx context.Context, u services.User) ([]connector.ServiceState, error) {
 	f.record("overview " + u.Email)
-	return f.OverviewFunc(u)
+	if f.OverviewWait != nil {
+		f.OverviewWait(ctx)
+	}
+	if f.OverviewErr != nil {
+		return nil, f.OverviewErr
+	}
+	return f.OverviewFunc(u), nil
 }
 
 func (f *fakeConnector) State(_ context.Context, u services.User, id string) (connector.ServiceState, error) {
@@ -105,13 +113,13 @@ type portal struct {
 	server    *httptest.Server
 	client    *http.Client
 	connector *fakeConnector
-	log       *bytes.Buffer
+	log       *lockedBuffer
 	ready     error
 }
 
 func newPortal() *portal {
 	GinkgoHelper()
-	p := &portal{connector: &fakeConnector{}, log: &bytes.Buffer{}}
+	p := &portal{connector: &fakeConnector{}, log: &lockedBuffer{}}
 	h := handlers.New(handlers.Config{
 		Connector: p.connector, Admin: p.connector, Identity: fakeIdentity{}, Demo: true,
 		DemoPeople: []string{"alice@example.com"}, Admins: []string{"Boss@Example.com"},
@@ -201,3 +209,21 @@ func (p *portal) signIn(email string) {
 }
 
 var errBoom = errors.New("database on fire at 10.0.0.7")
+
+// lockedBuffer is a buffer that the portal's log writes to while a spec reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,6 +1,8 @@
 package handlers_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -59,6 +61,34 @@ var _ = Describe("Pages", func() {
 				connect := doc.Find(`[data-testid="service-card-crm"] [data-testid="connect"]`)
 				Expect(connect.Length()).To(Equal(1))
 				Expect(connect.AttrOr("disabled", "absent")).NotTo(Equal("absent"))
+			})
+		})
+
+		When("the person gives up waiting, and the reads of their records are cut short", func() {
+			It("logs the request as one its client gave up on, not as an error", func() {
+				p.signIn("alice@example.com")
+				entered := make(chan struct{})
+				p.connector.OverviewWait = func(ctx context.Context) { close(entered); <-ctx.Done() }
+				p.connector.OverviewErr = errors.New("store: read a person's connections: context canceled")
+				ctx, cancel := context.WithCancel(context.Background())
+				go func() { <-entered; cancel() }()
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.server.URL+"/", nil)
+				Expect(err).NotTo(HaveOccurred())
+				_, err = p.client.Do(req)
+				Expect(err).To(MatchError(context.Canceled))
+				Eventually(p.log.String).Should(ContainSubstring(`level=INFO msg="request failed"`))
+				Expect(p.log.String()).NotTo(ContainSubstring("level=ERROR"))
+			})
+		})
+
+		When("the person's records cannot be read", func() {
+			It("answers 500 with a safe message, never the cause, and no empty cards", func() {
+				p.connector.OverviewErr = errors.New("store: read a person's connections: database is locked")
+				p.signIn("alice@example.com")
+				r := p.get("/")
+				Expect(r.status).To(Equal(http.StatusInternalServerError))
+				Expect(r.body).NotTo(ContainSubstring("database is locked"))
+				Expect(r.doc().Find(`[data-testid^="service-card-"]`).Length()).To(BeZero())
 			})
 		})
 

@@ -17,11 +17,19 @@ func (h *Handlers) render(c *gin.Context, status int, comps ...templ.Component) 
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	for _, comp := range comps {
 		if err := comp.Render(c.Request.Context(), c.Writer); err != nil {
-			h.log.Error("render failed", "path", c.FullPath(), "err", err)
+			level := h.log.Error
+			if clientGone(c) {
+				level = h.log.Info
+			}
+			level("render failed", "path", c.FullPath(), "err", err)
 			return
 		}
 	}
 }
+
+// clientGone reports whether the request's client went away: what failed since (a database
+// read, the render) was cut short, and is no fault of the portal's.
+func clientGone(c *gin.Context) bool { return c.Request.Context().Err() != nil }
 
 // statusOf maps the domain error vocabulary to HTTP, in this one place.
 func statusOf(err error) int {
@@ -43,7 +51,10 @@ func statusOf(err error) int {
 func (h *Handlers) logError(c *gin.Context, err error) {
 	status := statusOf(err)
 	level := h.log.Warn
-	if status >= http.StatusInternalServerError {
+	switch {
+	case clientGone(c):
+		level = h.log.Info
+	case status >= http.StatusInternalServerError:
 		level = h.log.Error
 	}
 	level("request failed", "method", c.Request.Method, "path", c.FullPath(), "status", status, "err", err)

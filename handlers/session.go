@@ -19,6 +19,10 @@ const (
 	userKey         = "sc.user"
 )
 
+// SessionEmailKey is the session value that names the signed-in person's email: the
+// session store finds a person's sessions by it, to end them all when they are offboarded.
+const SessionEmailKey = sessionEmail
+
 // normalize trims and lower-cases an email the way identity does, ASCII letters only, so a
 // look-alike outside ASCII never turns into another person's address (or an admin's).
 func normalize(email string) string { return services.LowerASCII(strings.TrimSpace(email)) }

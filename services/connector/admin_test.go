@@ -6,6 +6,8 @@ import (
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
 var _ = Describe("The admin's actions", func() {
@@ -33,7 +35,7 @@ var _ = Describe("The admin's actions", func() {
 			d, err := w.conn.DisconnectFor(ctx(), "alice@example.com", "purchase_orders")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(d.Revocation).To(Equal(connector.RevocationPending))
-			Expect(w.store.State().Revocations).To(HaveLen(1))
+			Expect(w.state().Revocations).To(HaveLen(1))
 		})
 
 		It("changes nothing for a connection that does not exist", func() {
@@ -55,6 +57,31 @@ var _ = Describe("The admin's actions", func() {
 			Entry("no service", "alice@example.com", "", "Disconnect needs a valid service id."),
 			Entry("a path for a service", "alice@example.com", "../etc", "Disconnect needs a valid service id."),
 		)
+	})
+
+	Describe("Admin", func() {
+		It("counts everything in the store and lists the first page of each list", func() {
+			Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
+				for _, c := range storetest.People(connector.AdminPageSize + 20) {
+					if c.ServiceID != "crm" {
+						continue
+					}
+					if err := tx.Put(c); err != nil {
+						return err
+					}
+				}
+				return nil
+			})).To(Succeed())
+
+			ov, err := w.conn.Admin(ctx())
+
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.Connections).To(HaveLen(connector.AdminPageSize))
+			Expect(ov.Connections[0].UserEmail).To(Equal("alice@example.com"), "sorted by email")
+			Expect(ov.Totals.Connections).To(Equal(connector.AdminPageSize + 21))
+			Expect(ov.Services).To(ContainElement(And(HaveField("Service.ID", "crm"), HaveField("Connections", connector.AdminPageSize+20))))
+			Expect(ov.Services).To(ContainElement(And(HaveField("Service.ID", "purchase_orders"), HaveField("Connections", 1))))
+		})
 	})
 
 	Describe("RetryRevocation", func() {

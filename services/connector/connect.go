@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/exchange"
@@ -34,21 +33,29 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 	if err != nil {
 		return ServiceState{}, err
 	}
-	user.Email = strings.ToLower(user.Email)
-	unlock, err := c.locks.lock(ctx, user.Username)
+	user.Email = services.LowerASCII(user.Email)
+	unlock, err := c.store.Lock(ctx, user.Username)
 	if err != nil {
 		return ServiceState{}, err
 	}
 	defer unlock()
-	if err := c.checkAccountOwner(user); err != nil {
+	if err := c.checkAccountOwner(ctx, user); err != nil {
 		return ServiceState{}, err
 	}
-	prev, hadPrev := c.store.Get(user.Email, svc.ID)
+	prev, hadPrev, err := c.store.Get(ctx, user.Email, svc.ID)
+	if err != nil {
+		return ServiceState{}, services.Wrap(services.EInternal, err, "read the connection")
+	}
 	if hadPrev && c.state(svc, prev, true).Status == StatusConnected {
-		return c.stateOf(svc, user.Email), c.deliverOrMark(ctx, user)
+		deliverErr := c.deliverOrMark(ctx, user)
+		st, err := c.stateOf(ctx, svc, user.Email)
+		if err != nil {
+			return st, err
+		}
+		return st, deliverErr
 	}
 
-	intent, err := c.reserve(user, svc)
+	intent, err := c.reserve(ctx, user, svc)
 	if err != nil {
 		return ServiceState{}, err
 	}
@@ -112,11 +119,11 @@ func (c *Connector) exchangeKey(ctx context.Context, intent store.Intent, svc se
 		c.revokeInstead(ctx, intent, svc, tok.TokenID, "its exchange answer was unusable")
 	case errors.Is(err, exchange.ErrRefused):
 		// Refused (4xx): no key was minted, so there is nothing to recover.
-		c.dropIntent(intent)
+		c.dropIntent(ctx, intent)
 	default:
 		// The service may have minted a key before the answer went wrong; the intent stays
 		// for recovery to replay and revoke whatever the service made of this request.
-		c.keepForRecovery(intent, err)
+		c.keepForRecovery(ctx, intent, err)
 	}
 	return services.Token{}, err
 }
@@ -130,8 +137,12 @@ func (c *Connector) recordKey(ctx context.Context, user services.User, svc servi
 		TokenID: tok.TokenID, APIKey: tok.APIKey, ConnectedAt: c.now(), ExpiresAt: tok.ExpiresAt,
 	}
 	var cancelled string // why the key is revoked instead of recorded
-	err := c.store.Update(func(tx *store.Tx) error {
-		if cur, ok := tx.Intent(intent.RequestID); !ok || cur.Cancelled {
+	err := c.store.Update(ctx, func(tx *store.Tx) error {
+		cur, ok, err := tx.Intent(intent.RequestID)
+		if err != nil {
+			return err
+		}
+		if !ok || cur.Cancelled {
 			cancelled = "its person was offboarded while its exchange was in flight"
 		} else if _, ok := c.registry.Service(svc.ID); !ok {
 			cancelled = "its service left the registry while its exchange was in flight"
@@ -189,15 +200,18 @@ func (c *Connector) rollback(ctx context.Context, user services.User, intent sto
 	// A service may answer a reconnect with the key it already gave: then that key is the
 	// one restored, and nothing is revoked.
 	revokeNew := !hadPrev || prev.TokenID != intent.TokenID
-	queued, err := c.commitRevocations(func(tx *store.Tx, queue queueFunc) error {
+	ctx = context.WithoutCancel(ctx)
+	queued, err := c.commitRevocations(ctx, func(tx *store.Tx, queue queueFunc) error {
 		if hadPrev {
 			if err := tx.Put(prev); err != nil {
 				return err
 			}
-		} else {
-			tx.Delete(intent.UserEmail, intent.ServiceID)
+		} else if _, err := tx.Delete(intent.UserEmail, intent.ServiceID); err != nil {
+			return err
 		}
-		tx.RemoveIntent(intent.RequestID)
+		if _, err := tx.RemoveIntent(intent.RequestID); err != nil {
+			return err
+		}
 		if err := c.markPending(tx, user); err != nil || !revokeNew {
 			return err
 		}
@@ -209,7 +223,6 @@ func (c *Connector) rollback(ctx context.Context, user services.User, intent sto
 		c.opts.Log.Error("could not restore the previous connection", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
 		return
 	}
-	ctx = context.WithoutCancel(ctx)
 	deliverCtx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	if err := c.deliverOrMark(deliverCtx, user); err != nil {
@@ -220,8 +233,12 @@ func (c *Connector) rollback(ctx context.Context, user services.User, intent sto
 
 // checkAccountOwner refuses to deliver into a server account that holds the keys of another
 // email: two people mapped to one account would overwrite each other's files.
-func (c *Connector) checkAccountOwner(user services.User) error {
-	if other := c.otherHolder(user); other != "" {
+func (c *Connector) checkAccountOwner(ctx context.Context, user services.User) error {
+	other, err := c.otherHolder(ctx, user)
+	if err != nil {
+		return err
+	}
+	if other != "" {
 		return services.Errorf(services.EConflict,
 			"The server account %q already receives keys for another person. Please ask the platform team to map your email to your own account.", user.Username)
 	}
@@ -230,12 +247,16 @@ func (c *Connector) checkAccountOwner(user services.User) error {
 
 // otherHolder returns an email other than the person's whose connections, pending delivery
 // or unfinished exchanges name the person's server account, or "" when there is none.
-func (c *Connector) otherHolder(user services.User) string {
-	email := strings.ToLower(user.Email)
-	for _, holder := range c.store.AccountHolders(user.Username) {
+func (c *Connector) otherHolder(ctx context.Context, user services.User) (string, error) {
+	email := services.LowerASCII(user.Email)
+	holders, err := c.store.AccountHolders(ctx, user.Username)
+	if err != nil {
+		return "", services.Wrap(services.EInternal, err, "read who holds the account")
+	}
+	for _, holder := range holders {
 		if holder != email {
-			return holder
+			return holder, nil
 		}
 	}
-	return ""
+	return "", nil
 }

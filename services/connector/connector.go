@@ -1,7 +1,8 @@
 // Package connector holds the use cases of Service Connector: list a person's services,
 // connect one (exchange → record → deliver), and disconnect one (forget → deliver → revoke).
-// It owns the lifecycle invariants of DESIGN.md: changes for one person are serialized, and
-// every key a service minted for us is either recorded and delivered, or revoked.
+// It owns the lifecycle invariants of DESIGN.md: changes for one person are serialized (by
+// the store's person lock, shared by every portal on the database), and every key a service
+// minted for us is either recorded and delivered, or revoked.
 //
 // One file per step of the lifecycle: connect.go (Connect's steps), disconnect.go,
 // intents.go (an exchange's intent from reserve to settle, and its recovery), deliver.go
@@ -32,26 +33,46 @@ type Registry interface {
 }
 
 // Store is the record of connections, with the revocation queue, pending deliveries and
-// exchange intents that make the lifecycle survive faults and crashes. Every read names the
-// rows of one person, one account or one service, or the work that is due, so a store over
-// a database answers a click from its indexes; only the admin overview reads everything.
+// exchange intents that make the lifecycle survive faults and crashes, in a database several
+// portals may share. Every read names the rows of one person, one account or one service,
+// or the work that is due, so a click costs the same whatever the size of the company.
 type Store interface {
-	Get(email, serviceID string) (services.Connection, bool)
-	ForUser(email string) []services.Connection
-	ConnectionsOf(serviceID string) []services.Connection
-	ServiceIDs() []string
-	ExpiredBetween(after, until time.Time) []services.Connection
-	AccountHolders(username string) []string
-	Delivery(email string) (store.PendingDelivery, bool)
-	Intent(requestID string) (store.Intent, bool)
-	IntentsOf(email string) []store.Intent
-	DueIntents(now time.Time) []store.Intent
-	DueDeliveries(now time.Time) []store.PendingDelivery
-	DueRevocations(now time.Time) []store.Revocation
-	Backlog() store.Backlog
-	// State is everything the store holds; the admin overview, which shows it all, reads it.
-	State() store.State
-	Update(fn func(tx *store.Tx) error) error
+	Get(ctx context.Context, email, serviceID string) (services.Connection, bool, error)
+	ForUser(ctx context.Context, email string) ([]services.Connection, error)
+	ConnectionsOf(ctx context.Context, serviceID string) ([]services.Connection, error)
+	ServiceIDs(ctx context.Context) ([]string, error)
+	AnyExpired(ctx context.Context, after, until time.Time) (bool, error)
+	AccountHolders(ctx context.Context, username string) ([]string, error)
+	Delivery(ctx context.Context, email string) (store.PendingDelivery, bool, error)
+	Intent(ctx context.Context, requestID string) (store.Intent, bool, error)
+	IntentsOf(ctx context.Context, email string) ([]store.Intent, error)
+	// Update runs fn as one transaction; fn must make no call to a service and no call to
+	// the Store itself.
+	Update(ctx context.Context, fn func(tx *store.Tx) error) error
+
+	// Lock serializes the changes of one person (by server account) across every portal
+	// sharing the database; TryLock does not wait.
+	Lock(ctx context.Context, name string) (unlock func(), err error)
+	TryLock(ctx context.Context, name string) (unlock func(), ok bool, err error)
+
+	// The worker claims due work, so each item is worked by one portal at a time; an item
+	// it cannot work now is released for a later pass, and writing its outcome ends the
+	// claim.
+	ClaimDueIntents(ctx context.Context, limit int) ([]store.Intent, error)
+	ReleaseIntent(ctx context.Context, requestID string) error
+	ClaimDueDeliveries(ctx context.Context, limit int) ([]store.PendingDelivery, error)
+	ReleaseDelivery(ctx context.Context, email string) error
+	ClaimDueRevocations(ctx context.Context, limit int) ([]store.Revocation, error)
+	ClaimRevocation(ctx context.Context, serviceID, tokenID string) (store.Revocation, bool, error)
+	ReleaseRevocation(ctx context.Context, serviceID, tokenID string) error
+
+	// What admins see: counts from the database, and pages of each list.
+	Counts(ctx context.Context, now time.Time) (store.Counts, error)
+	QueueCounts(ctx context.Context) (store.Counts, error)
+	Connections(ctx context.Context, f store.ConnectionFilter, p store.Page) ([]services.Connection, int, error)
+	Revocations(ctx context.Context, p store.Page) ([]store.Revocation, int, error)
+	Deliveries(ctx context.Context, p store.Page) ([]store.PendingDelivery, int, error)
+	Intents(ctx context.Context, p store.Page) ([]store.Intent, int, error)
 }
 
 // Exchanger speaks the token-exchange protocol with the services.
@@ -82,7 +103,8 @@ type Options struct {
 	ExpiryWarning  time.Duration    // how early "expiring soon" shows; 14 days
 	NewRequestID   func() string    // request_id of each exchange; a random UUID
 	// OperationTimeout bounds one Connect or Disconnect, lock wait included; 45 seconds, so
-	// it ends before the portal's HTTP write timeout.
+	// it ends before the portal's HTTP write timeout. The store's person lock must outlive
+	// it, with the rollback a failed connect may add (callTimeout twice).
 	OperationTimeout time.Duration
 	// HealthInterval is how often RunHealth polls every service's health_url; 30 seconds.
 	HealthInterval time.Duration
@@ -120,7 +142,6 @@ type Connector struct {
 	installer Installer
 	secrets   Secrets
 	opts      Options
-	locks     *userLocks
 	health    *healthCache
 	work      *workState
 }
@@ -134,7 +155,6 @@ func New(registry Registry, store Store, exchanger Exchanger, installer Installe
 		installer: installer,
 		secrets:   secrets,
 		opts:      opts.withDefaults(),
-		locks:     newUserLocks(),
 		health:    newHealthCache(),
 		work:      newWorkState(),
 	}

@@ -5,7 +5,14 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
+
+// databases gives each spec a fresh database.
+var databases = &storetest.Databases{}
+
+var _ = AfterSuite(func() { databases.Stop() })
 
 func TestConnector(t *testing.T) {
 	RegisterFailHandler(Fail)

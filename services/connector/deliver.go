@@ -3,20 +3,12 @@ package connector
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/store"
 )
-
-// bundle builds the person's whole desired state from the store: one env entry and one skill
-// per live connection to a service in the registry. Expired keys are left out, so they
-// leave the delivered files too.
-func (c *Connector) bundle(email string) delivery.Bundle {
-	return c.bundleOf(c.store.ForUser(email))
-}
 
 // bundleOf builds the desired state of a person from their connections.
 func (c *Connector) bundleOf(conns []services.Connection) delivery.Bundle {
@@ -45,9 +37,15 @@ func (c *Connector) bundleOf(conns []services.Connection) delivery.Bundle {
 	return b
 }
 
-// deliver hands the person's whole desired state to the installer, and returns that state.
+// deliver hands the person's whole desired state to the installer, and returns that state:
+// one env entry and one skill per live connection to a service in the registry. Expired
+// keys are left out, so they leave the delivered files too.
 func (c *Connector) deliver(ctx context.Context, user services.User) (delivery.Bundle, error) {
-	b := c.bundle(strings.ToLower(user.Email))
+	conns, err := c.store.ForUser(ctx, services.LowerASCII(user.Email))
+	if err != nil {
+		return delivery.Bundle{}, services.Wrap(services.EInternal, err, "read the connections to deliver")
+	}
+	b := c.bundleOf(conns)
 	return b, c.install(ctx, user, b)
 }
 
@@ -79,11 +77,14 @@ func (c *Connector) install(ctx context.Context, user services.User, b delivery.
 // The person's lock must be held.
 func (c *Connector) deliverOrMark(ctx context.Context, user services.User) error {
 	delivered, deliverErr := c.deliver(ctx, user)
-	err := c.store.Update(func(tx *store.Tx) error {
+	err := c.store.Update(ctx, func(tx *store.Tx) error {
 		if deliverErr == nil {
 			return c.clearDelivery(tx, user, delivered)
 		}
-		d, pending := tx.Delivery(user.Email)
+		d, pending, err := tx.Delivery(user.Email)
+		if err != nil {
+			return err
+		}
 		if !pending {
 			d = c.newMark(user)
 		}
@@ -100,15 +101,20 @@ func (c *Connector) deliverOrMark(ctx context.Context, user services.User) error
 	return deliverErr
 }
 
-// redeliver is the worker's retry of a pending delivery of a person's whole state.
+// redeliver is the worker's retry of a pending delivery it claimed, of a person's whole
+// state. A person whose lock is held (a use case of theirs delivers meanwhile) is passed
+// over; the outcome, written to the mark, ends the claim.
 func (c *Connector) redeliver(ctx context.Context, d store.PendingDelivery) {
-	unlock, err := c.locks.lock(ctx, d.Username)
-	if err != nil {
+	unlock, ok, err := c.store.TryLock(ctx, d.Username)
+	if err != nil || !ok {
+		if err := c.store.ReleaseDelivery(ctx, d.UserEmail); err != nil {
+			c.opts.Log.Warn("could not release a pending delivery; its claim runs out by itself", "user", d.UserEmail, "err", err)
+		}
 		return
 	}
 	defer unlock()
-	cur, ok := c.store.Delivery(d.UserEmail)
-	if !ok || !cur.Due(c.opts.Now()) {
+	cur, ok, err := c.store.Delivery(ctx, d.UserEmail)
+	if err != nil || !ok || !cur.Due(c.opts.Now()) {
 		return // delivered meanwhile, or tried again by a use case
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
@@ -129,7 +135,10 @@ func (c *Connector) newMark(user services.User) store.PendingDelivery {
 // earlier mark as it is. A new mark waits RetryBase before the worker tries it, as the
 // caller is about to deliver itself.
 func (c *Connector) markPending(tx *store.Tx, user services.User) error {
-	d, ok := tx.Delivery(user.Email)
+	d, ok, err := tx.Delivery(user.Email)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		d = c.newMark(user)
 		d.NextAttemptAt = d.Since.Add(c.opts.RetryBase)
@@ -140,7 +149,10 @@ func (c *Connector) markPending(tx *store.Tx, user services.User) error {
 // markPendingNow marks the person's delivery as pending inside a store change, due at once:
 // nobody else is about to deliver.
 func (c *Connector) markPendingNow(tx *store.Tx, user services.User) error {
-	d, ok := tx.Delivery(user.Email)
+	d, ok, err := tx.Delivery(user.Email)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		d = c.newMark(user)
 	}
@@ -154,9 +166,13 @@ func (c *Connector) markPendingNow(tx *store.Tx, user services.User) error {
 // removal, an expiry) and the files may hold an older state than the store, so the mark is
 // kept, or set, and due at once.
 func (c *Connector) clearDelivery(tx *store.Tx, user services.User, delivered delivery.Bundle) error {
-	if sameBundle(delivered, c.bundleOf(tx.ForUser(user.Email))) {
-		tx.RemoveDelivery(user.Email)
-		return nil
+	conns, err := tx.ForUser(user.Email)
+	if err != nil {
+		return err
+	}
+	if sameBundle(delivered, c.bundleOf(conns)) {
+		_, err := tx.RemoveDelivery(user.Email)
+		return err
 	}
 	return c.markPendingNow(tx, user)
 }

@@ -24,19 +24,24 @@ func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceI
 	if err != nil {
 		return ServiceState{}, err
 	}
-	user.Email = strings.ToLower(user.Email)
-	unlock, err := c.locks.lock(ctx, user.Username)
+	user.Email = services.LowerASCII(user.Email)
+	unlock, err := c.store.Lock(ctx, user.Username)
 	if err != nil {
 		return ServiceState{}, err
 	}
 	defer unlock()
 
-	conn, ok := c.store.Get(user.Email, svc.ID)
-	if !ok {
-		return c.stateOf(svc, user.Email), nil
+	conn, ok, err := c.store.Get(ctx, user.Email, svc.ID)
+	if err != nil {
+		return ServiceState{}, services.Wrap(services.EInternal, err, "read the connection")
 	}
-	queued, err := c.commitRevocations(func(tx *store.Tx, queue queueFunc) error {
-		tx.Delete(user.Email, svc.ID)
+	if !ok {
+		return c.stateOf(ctx, svc, user.Email)
+	}
+	queued, err := c.commitRevocations(ctx, func(tx *store.Tx, queue queueFunc) error {
+		if _, err := tx.Delete(user.Email, svc.ID); err != nil {
+			return err
+		}
 		if err := c.markPending(tx, user); err != nil {
 			return err
 		}
@@ -45,10 +50,17 @@ func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceI
 	if err != nil {
 		return ServiceState{}, services.Wrap(services.EInternal, err, "delete connection")
 	}
-	if err := c.deliverOrMark(ctx, user); err != nil {
-		c.opts.Log.Error("delivery after disconnect failed; the worker will retry", "service", svc.ID, "user", user.Email, "err", err)
+	deliverErr := c.deliverOrMark(ctx, user)
+	if deliverErr != nil {
+		c.opts.Log.Error("delivery after disconnect failed; the worker will retry", "service", svc.ID, "user", user.Email, "err", deliverErr)
 	}
-	st := c.stateOf(svc, user.Email)
+	st, err := c.stateOf(ctx, svc, user.Email)
+	if err != nil {
+		// The key is forgotten and queued; only the rest of the answer could not be read.
+		c.opts.Log.Error("could not read the state after a disconnect", "service", svc.ID, "user", user.Email, "err", err)
+		st = c.state(svc, services.Connection{}, false)
+		st.DeliveryPending = deliverErr != nil
+	}
 	st.Revocation = RevocationPending
 	if c.revokeNow(ctx, queued...) == len(queued) {
 		st.Revocation = RevocationConfirmed
@@ -85,7 +97,10 @@ func (c *Connector) DisconnectFor(ctx context.Context, email, serviceID string) 
 	if !services.ValidServiceID(serviceID) {
 		return Disconnection{}, services.Errorf(services.EInvalid, "Disconnect needs a valid service id.")
 	}
-	conn, ok := c.store.Get(email, serviceID)
+	conn, ok, err := c.store.Get(ctx, email, serviceID)
+	if err != nil {
+		return Disconnection{}, services.Wrap(services.EInternal, err, "read the connection")
+	}
 	if !ok {
 		return Disconnection{}, services.Errorf(services.ENotFound, "%s has no connection to %s, so nothing was changed.", email, serviceID)
 	}

@@ -85,20 +85,20 @@ var _ = Describe("Disconnect", func() {
 			Expect(ok).To(BeFalse())
 			Expect(w.home(".service_env")).NotTo(ContainSubstring("PO_API_KEY"))
 			Expect(w.whoami("purchase_orders", conn.APIKey)).To(Equal(200))
-			Expect(w.store.State().Revocations).To(ConsistOf(And(
+			Expect(w.state().Revocations).To(ConsistOf(And(
 				HaveField("TokenID", conn.TokenID), HaveField("Reason", "disconnected"), HaveField("Attempts", 1),
 				HaveField("LastError", Not(BeEmpty())), HaveField("NextAttemptAt", BeTemporally(">", w.clock.Now())),
 			)))
 
 			w.secrets["purchase_orders"] = "secret-of-purchase_orders-0123456789"
 			w.conn.Reconcile(ctx())
-			Expect(w.store.State().Revocations).To(HaveLen(1), "not due before its backoff")
+			Expect(w.state().Revocations).To(HaveLen(1), "not due before its backoff")
 			w.clock.Advance(time.Minute)
 			w.conn.Reconcile(ctx())
 
-			Expect(w.store.State().Revocations).To(BeEmpty())
+			Expect(w.state().Revocations).To(BeEmpty())
 			Expect(w.whoami("purchase_orders", conn.APIKey)).To(Equal(401))
-			Expect(w.conn.Drained()).To(BeTrue())
+			Expect(w.drained()).To(BeTrue())
 		})
 	})
 
@@ -115,8 +115,8 @@ var _ = Describe("Disconnect", func() {
 			_, ok := w.recorded("purchase_orders")
 			Expect(ok).To(BeFalse())
 			Expect(w.home(".service_env")).To(ContainSubstring("PO_API_KEY"), "the old file is still there")
-			Expect(w.store.State().Deliveries).To(ConsistOf(And(HaveField("UserEmail", "alice@example.com"), HaveField("Attempts", 1))))
-			Expect(w.conn.Overview(ctx(), w.alice)).To(HaveEach(HaveField("DeliveryPending", true)))
+			Expect(w.state().Deliveries).To(ConsistOf(And(HaveField("UserEmail", "alice@example.com"), HaveField("Attempts", 1))))
+			Expect(w.overview()).To(HaveEach(HaveField("DeliveryPending", true)))
 
 			w.installer.Heal()
 			w.clock.Advance(time.Minute)
@@ -124,8 +124,8 @@ var _ = Describe("Disconnect", func() {
 
 			Expect(w.home(".service_env")).NotTo(ContainSubstring("PO_API_KEY"))
 			Expect(w.home(".service_env")).To(ContainSubstring("CRM_API_KEY="))
-			Expect(w.store.State().Deliveries).To(BeEmpty())
-			Expect(w.conn.Overview(ctx(), w.alice)).To(HaveEach(HaveField("DeliveryPending", false)))
+			Expect(w.state().Deliveries).To(BeEmpty())
+			Expect(w.overview()).To(HaveEach(HaveField("DeliveryPending", false)))
 		})
 	})
 

@@ -138,7 +138,7 @@ var _ = Describe("Connector edge cases", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(w.refs["purchase_orders"].LiveTokens()).To(HaveLen(1))
 			w.clock.Advance(25 * time.Hour)
-			Expect(w.conn.Overview(ctx(), w.alice)[0].Status).To(Equal(connector.StatusExpiringSoon))
+			Expect(w.overview()[0].Status).To(Equal(connector.StatusExpiringSoon))
 		})
 	})
 })

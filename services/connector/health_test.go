@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +15,7 @@ import (
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/exchange"
-	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
 var _ = Describe("Connector", func() {
@@ -47,7 +46,7 @@ var _ = Describe("Connector", func() {
 			It("shows each service's last poll in the person's overview and state", func() {
 				runHealth(w.conn)
 				Eventually(func() connector.Health {
-					return w.conn.Overview(context.Background(), w.alice)[0].Health.Health
+					return w.overview()[0].Health.Health
 				}).Should(Equal(connector.HealthHealthy))
 				// The services are polled concurrently: invoicing's check may end after the other's.
 				Eventually(func() connector.Health {
@@ -194,8 +193,7 @@ func newHealthWorld() *healthWorld {
 
 func (h *healthWorld) connector(opts connector.Options) *connector.Connector {
 	GinkgoHelper()
-	st, err := store.Open(filepath.Join(GinkgoT().TempDir(), "connections.json"))
-	Expect(err).NotTo(HaveOccurred())
+	st := storetest.Open(databases.Config(storetest.SQLite))
 	return connector.New(h, st, h, nil, func(string) (services.Secret, bool) { return "", false }, opts)
 }
 

@@ -16,12 +16,12 @@ import (
 // worker's recovery of the intents nobody settled.
 
 // reserve records the intent of an exchange for the person and service.
-func (c *Connector) reserve(user services.User, svc services.Service) (store.Intent, error) {
+func (c *Connector) reserve(ctx context.Context, user services.User, svc services.Service) (store.Intent, error) {
 	intent := store.Intent{
 		RequestID: c.opts.NewRequestID(), UserEmail: user.Email, Username: user.Username, ServiceID: svc.ID,
 		TTLDays: c.ttlDays(svc), StartedAt: c.now(),
 	}
-	if err := c.store.Update(func(tx *store.Tx) error { return tx.PutIntent(intent) }); err != nil {
+	if err := c.store.Update(ctx, func(tx *store.Tx) error { return tx.PutIntent(intent) }); err != nil {
 		return store.Intent{}, services.Wrap(services.EInternal, err, "record the exchange intent")
 	}
 	return intent, nil
@@ -33,7 +33,9 @@ func (c *Connector) reserve(user services.User, svc services.Service) (store.Int
 // delivered (see clearDelivery).
 func (c *Connector) settle(ctx context.Context, user services.User, intent store.Intent, delivered delivery.Bundle) error {
 	return c.updateAndRevoke(ctx, func(tx *store.Tx, queue queueFunc) error {
-		tx.RemoveIntent(intent.RequestID)
+		if _, err := tx.RemoveIntent(intent.RequestID); err != nil {
+			return err
+		}
 		if err := c.clearDelivery(tx, user, delivered); err != nil {
 			return err
 		}
@@ -49,7 +51,9 @@ func (c *Connector) settle(ctx context.Context, user services.User, intent store
 // intent stays, and recovery replays and revokes.
 func (c *Connector) revokeInstead(ctx context.Context, intent store.Intent, svc services.Service, tokenID, why string) {
 	err := c.updateAndRevoke(ctx, func(tx *store.Tx, queue queueFunc) error {
-		tx.RemoveIntent(intent.RequestID)
+		if _, err := tx.RemoveIntent(intent.RequestID); err != nil {
+			return err
+		}
 		r := c.newRevocation(intent.ServiceID, tokenID, intent.UserEmail, why)
 		r.RevokeURL = svc.TokenRevokeURL
 		return queue(r)
@@ -61,26 +65,26 @@ func (c *Connector) revokeInstead(ctx context.Context, intent store.Intent, svc 
 
 // dropIntent forgets an intent whose exchange certainly minted nothing. If that fails the
 // intent stays, and recovery's replay finds nothing to revoke beyond what it mints itself.
-func (c *Connector) dropIntent(intent store.Intent) {
-	if err := c.store.Update(func(tx *store.Tx) error { tx.RemoveIntent(intent.RequestID); return nil }); err != nil {
+func (c *Connector) dropIntent(ctx context.Context, intent store.Intent) {
+	if err := c.store.Update(ctx, func(tx *store.Tx) error { _, err := tx.RemoveIntent(intent.RequestID); return err }); err != nil {
 		c.opts.Log.Error("could not forget a refused exchange intent", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
 	}
 }
 
 // keepForRecovery leaves an intent to the worker, which replays its exchange after a
 // backoff, counted from this failure.
-func (c *Connector) keepForRecovery(intent store.Intent, cause error) {
-	c.recordIntentFailure(intent, cause)
+func (c *Connector) keepForRecovery(ctx context.Context, intent store.Intent, cause error) {
+	c.recordIntentFailure(ctx, intent, cause)
 	c.work.notify()
 }
 
 // recordIntentFailure counts a failed attempt at an intent's exchange and sets when the
 // worker replays it, after a backoff.
-func (c *Connector) recordIntentFailure(in store.Intent, cause error) {
-	err := c.store.Update(func(tx *store.Tx) error {
-		cur, ok := tx.Intent(in.RequestID)
-		if !ok {
-			return nil
+func (c *Connector) recordIntentFailure(ctx context.Context, in store.Intent, cause error) {
+	err := c.store.Update(ctx, func(tx *store.Tx) error {
+		cur, ok, err := tx.Intent(in.RequestID)
+		if err != nil || !ok {
+			return err
 		}
 		c.failed(&cur.Retry, cause)
 		return tx.PutIntent(cur)
@@ -90,21 +94,24 @@ func (c *Connector) recordIntentFailure(in store.Intent, cause error) {
 	}
 }
 
-// recoverIntent settles an exchange intent that no use case is running: its process died, or
-// its exchange failed. A use case that runs it holds its person's lock, so the intent is
-// skipped while the lock is taken, and looked at again on a later pass. An intent without a
-// token id may have minted a key nobody recorded: the exchange is replayed with the same
-// request_id and what the service answers is queued for revocation. An intent with a token
-// id had its key recorded and marked for delivery (see finishRecordedIntent).
+// recoverIntent settles an exchange intent the worker claimed: its process died, or its
+// exchange failed. A use case that runs it holds its person's lock, so the intent is passed
+// over while the lock is taken (released for a later pass). An intent without a token id
+// may have minted a key nobody recorded: the exchange is replayed with the same request_id
+// and what the service answers is queued for revocation. An intent with a token id had its
+// key recorded and marked for delivery (see finishRecordedIntent). Every outcome is written
+// to the intent, which ends the claim; an outcome that could not be written leaves the
+// claim to run out, and a later pass tries again.
 func (c *Connector) recoverIntent(ctx context.Context, in store.Intent) {
-	unlock, ok := c.locks.tryLock(in.Username)
-	if !ok {
+	unlock, ok, err := c.store.TryLock(ctx, in.Username)
+	if err != nil || !ok {
+		c.releaseIntent(ctx, in)
 		return
 	}
 	defer unlock()
 	// Under the lock: a use case may have settled it meanwhile.
-	in, ok = c.store.Intent(in.RequestID)
-	if !ok {
+	in, ok, err = c.store.Intent(ctx, in.RequestID)
+	if err != nil || !ok {
 		return
 	}
 	if in.TokenID != "" {
@@ -115,14 +122,17 @@ func (c *Connector) recoverIntent(ctx context.Context, in store.Intent) {
 	if err != nil && tok.TokenID == "" {
 		// Nothing named yet. A refusal (4xx) of the replay says nothing of what the first
 		// request did, so every failure is retried.
-		c.recordIntentFailure(in, err)
+		c.recordIntentFailure(ctx, in, err)
 		c.opts.Log.Warn("replaying an unfinished exchange failed; will retry", "service", in.ServiceID, "user", in.UserEmail, "err", err)
 		return
 	}
 	err = c.updateAndRevoke(ctx, func(tx *store.Tx, queue queueFunc) error {
-		tx.RemoveIntent(in.RequestID)
-		if conn, ok := tx.Get(in.UserEmail, in.ServiceID); ok && conn.TokenID == tok.TokenID {
-			return nil // recorded after all: not ours to revoke
+		if _, err := tx.RemoveIntent(in.RequestID); err != nil {
+			return err
+		}
+		conn, ok, err := tx.Get(in.UserEmail, in.ServiceID)
+		if err != nil || (ok && conn.TokenID == tok.TokenID) {
+			return err // recorded after all: not ours to revoke
 		}
 		return queue(c.newRevocation(in.ServiceID, tok.TokenID, in.UserEmail, "minted for an exchange that did not finish"))
 	})
@@ -131,6 +141,13 @@ func (c *Connector) recoverIntent(ctx context.Context, in store.Intent) {
 		return
 	}
 	c.opts.Log.Info("recovered an unfinished exchange; its key is queued for revocation", "service", in.ServiceID, "user", in.UserEmail, "token_id", tok.TokenID)
+}
+
+// releaseIntent gives a claimed intent back for a later pass.
+func (c *Connector) releaseIntent(ctx context.Context, in store.Intent) {
+	if err := c.store.ReleaseIntent(ctx, in.RequestID); err != nil {
+		c.opts.Log.Warn("could not release an exchange intent; its claim runs out by itself", "request_id", in.RequestID, "err", err)
+	}
 }
 
 // replay asks the service again for the key of an intent, with the same request_id.
@@ -152,8 +169,13 @@ func (c *Connector) replay(ctx context.Context, in store.Intent) (_ services.Tok
 // rollback).
 func (c *Connector) finishRecordedIntent(ctx context.Context, in store.Intent) {
 	err := c.updateAndRevoke(ctx, func(tx *store.Tx, queue queueFunc) error {
-		tx.RemoveIntent(in.RequestID)
-		conn, _ := tx.Get(in.UserEmail, in.ServiceID)
+		if _, err := tx.RemoveIntent(in.RequestID); err != nil {
+			return err
+		}
+		conn, _, err := tx.Get(in.UserEmail, in.ServiceID)
+		if err != nil {
+			return err
+		}
 		for _, id := range []string{in.Replaces, in.TokenID} {
 			if id == "" || id == conn.TokenID {
 				continue

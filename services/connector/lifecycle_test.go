@@ -49,13 +49,13 @@ func (w *world) liveTokenIDs(serviceID string) []string {
 func (w *world) reconcileUntilDrained() {
 	GinkgoHelper()
 	for range 10 {
-		if w.conn.Drained() {
+		if w.drained() {
 			return
 		}
 		w.clock.Advance(10 * time.Minute)
 		w.conn.Reconcile(ctx())
 	}
-	Expect(w.conn.Drained()).To(BeTrue(), "work left after 10 passes: %+v", w.store.State())
+	Expect(w.drained()).To(BeTrue(), "work left after 10 passes: %+v", w.state())
 }
 
 var _ = Describe("The lifecycle under faults", func() {
@@ -69,7 +69,7 @@ var _ = Describe("The lifecycle under faults", func() {
 
 	Describe("crash recovery of an exchange", func() {
 		It("revokes a key a dead process minted but never recorded, found again by replaying its request_id", func() {
-			Expect(w.store.Update(func(tx *store.Tx) error {
+			Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
 				return tx.PutIntent(store.Intent{RequestID: "req-crashed", UserEmail: "alice@example.com", Username: "alice", ServiceID: "purchase_orders", TTLDays: 365, StartedAt: w.clock.Now()})
 			})).To(Succeed())
 			orphan := w.mint("purchase_orders", "req-crashed")
@@ -78,21 +78,21 @@ var _ = Describe("The lifecycle under faults", func() {
 			w.conn.Reconcile(ctx())
 
 			Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
-			Expect(w.store.State().Intents).To(BeEmpty())
-			Expect(w.store.State().Revocations).To(BeEmpty())
+			Expect(w.state().Intents).To(BeEmpty())
+			Expect(w.state().Revocations).To(BeEmpty())
 			_, ok := w.recorded("purchase_orders")
 			Expect(ok).To(BeFalse())
 		})
 
 		It("leaves nothing live when the dead process's request never reached the service", func() {
-			Expect(w.store.Update(func(tx *store.Tx) error {
+			Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
 				return tx.PutIntent(store.Intent{RequestID: "req-lost", UserEmail: "alice@example.com", Username: "alice", ServiceID: "crm", TTLDays: 30, StartedAt: w.clock.Now()})
 			})).To(Succeed())
 
 			w.conn.Reconcile(ctx())
 
 			Expect(w.liveTokenIDs("crm")).To(BeEmpty())
-			Expect(w.conn.Drained()).To(BeTrue())
+			Expect(w.drained()).To(BeTrue())
 		})
 
 		It("finishes a reconnect whose process died after recording the new key: delivers it and revokes the old one", func() {
@@ -103,7 +103,7 @@ var _ = Describe("The lifecycle under faults", func() {
 			minted := old
 			minted.TokenID, minted.APIKey = newID, "replaced-in-the-spec-by-the-real-key"
 			// The reference service answers the same request id with the same key.
-			Expect(w.store.Update(func(tx *store.Tx) error {
+			Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
 				Expect(tx.PutIntent(store.Intent{RequestID: "req-reconnect", UserEmail: "alice@example.com", Username: "alice", ServiceID: "purchase_orders", TokenID: newID, Replaces: old.TokenID})).To(Succeed())
 				Expect(tx.Put(minted)).To(Succeed())
 				return tx.PutDelivery(store.PendingDelivery{UserEmail: "alice@example.com", Username: "alice", Since: w.clock.Now()})
@@ -121,14 +121,14 @@ var _ = Describe("The lifecycle under faults", func() {
 			_, err := w.conn.Connect(ctx(), w.alice, "purchase_orders")
 			Expect(err).To(HaveOccurred())
 			Expect(w.liveTokenIDs("purchase_orders")).To(HaveLen(1), "minted, and nobody heard of it")
-			Expect(w.store.State().Intents).To(ConsistOf(And(HaveField("Attempts", 1), HaveField("LastError", ContainSubstring("HTTP 502")))))
+			Expect(w.state().Intents).To(ConsistOf(And(HaveField("Attempts", 1), HaveField("LastError", ContainSubstring("HTTP 502")))))
 
 			w.conn.Reconcile(ctx())
-			Expect(w.store.State().Intents).To(HaveLen(1), "not due before its backoff")
+			Expect(w.state().Intents).To(HaveLen(1), "not due before its backoff")
 			w.loseExchangeAnswers.Store(false)
 			w.reconcileUntilDrained()
 
-			Expect(w.store.State().Intents).To(BeEmpty())
+			Expect(w.state().Intents).To(BeEmpty())
 			Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
 			_, ok := w.recorded("purchase_orders")
 			Expect(ok).To(BeFalse())
@@ -138,8 +138,8 @@ var _ = Describe("The lifecycle under faults", func() {
 			w.secrets["purchase_orders"] = "a-wrong-shared-secret-000"
 			_, err := w.conn.Connect(ctx(), w.alice, "purchase_orders")
 			Expect(err).To(MatchError(ContainSubstring("HTTP 401")))
-			Expect(w.store.State().Intents).To(BeEmpty())
-			Expect(w.conn.Drained()).To(BeTrue())
+			Expect(w.state().Intents).To(BeEmpty())
+			Expect(w.drained()).To(BeTrue())
 		})
 	})
 
@@ -155,18 +155,18 @@ var _ = Describe("The lifecycle under faults", func() {
 		It("backs off exponentially with jitter, then waits for an admin as needs attention", func() {
 			var waits []time.Duration
 			for range 6 {
-				r := w.store.State().Revocations[0]
+				r := w.state().Revocations[0]
 				waits = append(waits, r.NextAttemptAt.Sub(w.clock.Now()))
 				w.clock.Advance(time.Minute)
 				w.conn.Reconcile(ctx())
 			}
-			r := w.store.State().Revocations[0]
+			r := w.state().Revocations[0]
 			Expect(r.Attempts).To(Equal(4), "tried at most MaxRevokeAttempts times")
 			Expect(r.NeedsAttention).To(BeTrue())
 			Expect(waits[0]).To(And(BeNumerically(">=", 500*time.Millisecond), BeNumerically("<=", time.Second)))
 			Expect(waits[1]).To(And(BeNumerically(">=", time.Second), BeNumerically("<=", 2*time.Second)))
 			Expect(waits[2]).To(And(BeNumerically(">=", 2*time.Second), BeNumerically("<=", 4*time.Second)))
-			Expect(w.conn.Drained()).To(BeTrue(), "what waits for an admin is not work for the worker")
+			Expect(w.drained()).To(BeTrue(), "what waits for an admin is not work for the worker")
 		})
 
 		It("revokes at once when an admin retries, once the cause is fixed", func() {
@@ -174,7 +174,7 @@ var _ = Describe("The lifecycle under faults", func() {
 				w.clock.Advance(time.Minute)
 				w.conn.Reconcile(ctx())
 			}
-			r := w.store.State().Revocations[0]
+			r := w.state().Revocations[0]
 			Expect(r.NeedsAttention).To(BeTrue())
 
 			w.secrets["purchase_orders"] = "secret-of-purchase_orders-0123456789"
@@ -182,7 +182,7 @@ var _ = Describe("The lifecycle under faults", func() {
 
 			Expect(err).NotTo(HaveOccurred())
 			Expect(revoked).To(BeTrue())
-			Expect(w.store.State().Revocations).To(BeEmpty())
+			Expect(w.state().Revocations).To(BeEmpty())
 			Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
 			_, err = w.conn.RetryRevocation(ctx(), r.ServiceID, r.TokenID)
 			Expect(services.ErrorCode(err)).To(Equal(services.ENotFound))
@@ -199,7 +199,7 @@ var _ = Describe("The lifecycle under faults", func() {
 
 			Expect(err).To(HaveOccurred())
 			Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
-			Expect(w.store.State().Deliveries).To(ConsistOf(HaveField("UserEmail", "alice@example.com")))
+			Expect(w.state().Deliveries).To(ConsistOf(HaveField("UserEmail", "alice@example.com")))
 			st, _ := w.conn.State(ctx(), w.alice, "crm")
 			Expect(st.DeliveryPending).To(BeTrue())
 
@@ -254,7 +254,7 @@ var _ = Describe("The lifecycle under faults", func() {
 
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res).To(Equal(connector.OffboardResult{Connections: 2, Revoked: 2, Delivered: true}))
-			Expect(w.store.ForUser("alice@example.com")).To(BeEmpty())
+			Expect(w.forUser("alice@example.com")).To(BeEmpty())
 			Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
 			Expect(w.liveTokenIDs("crm")).To(BeEmpty())
 			Expect(w.home(".service_env")).NotTo(ContainSubstring("_API_KEY="))

@@ -48,13 +48,21 @@ type OffboardKey struct {
 // Offboard refuses: a malformed email (EInvalid), a person whom no record names and whose
 // email maps to no account of theirs (ENotFound), and an account that holds another
 // person's keys (EConflict).
-func (c *Connector) OffboardPlan(_ context.Context, email string) (OffboardPlan, error) {
-	user, err := c.offboardee(email)
+func (c *Connector) OffboardPlan(ctx context.Context, email string) (OffboardPlan, error) {
+	user, err := c.offboardee(ctx, email)
 	if err != nil {
 		return OffboardPlan{}, err
 	}
 	plan := OffboardPlan{Email: user.Email, Username: user.Username, Keys: []OffboardKey{}}
-	for _, conn := range c.store.ForUser(user.Email) {
+	conns, err := c.store.ForUser(ctx, user.Email)
+	if err != nil {
+		return OffboardPlan{}, services.Wrap(services.EInternal, err, "read the connections to offboard")
+	}
+	intents, err := c.store.IntentsOf(ctx, user.Email)
+	if err != nil {
+		return OffboardPlan{}, services.Wrap(services.EInternal, err, "read the exchanges to cancel")
+	}
+	for _, conn := range conns {
 		k := OffboardKey{ServiceID: conn.ServiceID, ServiceName: c.serviceName(conn.ServiceID), TokenID: conn.TokenID,
 			Status: c.statusOf(conn), ExpiresAt: conn.ExpiresAt, RevokeNow: true}
 		if _, _, err := c.revoker(conn.ServiceID, conn.RevokeURL); err != nil {
@@ -62,7 +70,7 @@ func (c *Connector) OffboardPlan(_ context.Context, email string) (OffboardPlan,
 		}
 		plan.Keys = append(plan.Keys, k)
 	}
-	for _, in := range c.store.IntentsOf(user.Email) {
+	for _, in := range intents {
 		if in.TokenID == "" && !in.Cancelled {
 			plan.Exchanges++
 		}
@@ -71,8 +79,9 @@ func (c *Connector) OffboardPlan(_ context.Context, email string) (OffboardPlan,
 }
 
 // Offboard is for the day someone leaves: every connection of the person is forgotten, every
-// key queued for revocation and their delivery marked pending, in one store change; then
-// their files are cleared and the keys revoked. What fails now is finished by the worker of
+// key queued for revocation, their delivery marked pending and every session of theirs
+// ended (a browser signed in as them is signed out), in one store change; then their files
+// are cleared and the keys revoked. What fails now is finished by the worker of
 // whichever process runs it (the portal's, for the offboard command).
 //
 // The files cleared are those of the account the person's records name, or, for a person
@@ -82,17 +91,17 @@ func (c *Connector) OffboardPlan(_ context.Context, email string) (OffboardPlan,
 func (c *Connector) Offboard(ctx context.Context, email string) (OffboardResult, error) {
 	ctx, cancel := c.operation(ctx)
 	defer cancel()
-	user, err := c.offboardee(email)
+	user, err := c.offboardee(ctx, email)
 	if err != nil {
 		return OffboardResult{}, err
 	}
-	unlock, err := c.locks.lock(ctx, user.Username)
+	unlock, err := c.store.Lock(ctx, user.Username)
 	if err != nil {
 		return OffboardResult{}, err
 	}
 	defer unlock()
 
-	queued, err := c.commitRevocations(func(tx *store.Tx, queue queueFunc) error {
+	queued, err := c.commitRevocations(ctx, func(tx *store.Tx, queue queueFunc) error {
 		return c.forgetPerson(tx, user, queue)
 	})
 	if services.ErrorCode(err) == services.EConflict {
@@ -114,17 +123,27 @@ func (c *Connector) Offboard(ctx context.Context, email string) (OffboardResult,
 }
 
 // forgetPerson is offboarding's store change: the person's connections are forgotten and
-// their keys queued, their exchanges in flight cancelled, and their delivery marked due. The
-// account is checked again inside the change, so a person who came to share it meanwhile
-// (from another process) stops it.
+// their keys queued, their exchanges in flight cancelled, their sessions ended, and their
+// delivery marked due. The account is checked again inside the change, so a person who came
+// to share it meanwhile (from another process) stops it.
 func (c *Connector) forgetPerson(tx *store.Tx, user services.User, queue queueFunc) error {
-	for _, holder := range tx.AccountHolders(user.Username) {
+	holders, err := tx.AccountHolders(user.Username)
+	if err != nil {
+		return err
+	}
+	for _, holder := range holders {
 		if holder != user.Email {
 			return accountTaken(user, holder)
 		}
 	}
-	for _, conn := range tx.ForUser(user.Email) {
-		tx.Delete(user.Email, conn.ServiceID)
+	conns, err := tx.ForUser(user.Email)
+	if err != nil {
+		return err
+	}
+	for _, conn := range conns {
+		if _, err := tx.Delete(user.Email, conn.ServiceID); err != nil {
+			return err
+		}
 		r := c.newRevocation(conn.ServiceID, conn.TokenID, user.Email, "offboarded")
 		r.RevokeURL = conn.RevokeURL
 		if err := queue(r); err != nil {
@@ -133,13 +152,20 @@ func (c *Connector) forgetPerson(tx *store.Tx, user services.User, queue queueFu
 	}
 	// An exchange in flight for the person (in the portal, another process) brings a key
 	// after this: it is revoked instead of recorded.
-	for _, in := range tx.IntentsOf(user.Email) {
+	intents, err := tx.IntentsOf(user.Email)
+	if err != nil {
+		return err
+	}
+	for _, in := range intents {
 		if in.TokenID == "" && !in.Cancelled {
 			in.Cancelled = true
 			if err := tx.PutIntent(in); err != nil {
 				return err
 			}
 		}
+	}
+	if _, err := tx.DeleteSessionsOf(user.Email); err != nil {
+		return err
 	}
 	return c.markPendingNow(tx, user)
 }
@@ -148,37 +174,63 @@ func (c *Connector) forgetPerson(tx *store.Tx, user services.User, queue queueFu
 // the person's records (connections, pending delivery, exchanges in flight) name, or, for a
 // person without records, the existing account their email maps to. An account that holds
 // another person's keys is refused.
-func (c *Connector) offboardee(email string) (services.User, error) {
+func (c *Connector) offboardee(ctx context.Context, email string) (services.User, error) {
 	email, err := identity.NormalizeEmail(email)
 	if err != nil {
 		return services.User{}, services.Errorf(services.EInvalid, "Offboarding needs the person's email: %s.", services.ErrorMessage(err))
 	}
 	user := services.User{Email: email}
-	username, recorded := c.recordedAccount(email)
+	username, recorded, err := c.recordedAccount(ctx, email)
+	if err != nil {
+		return services.User{}, err
+	}
 	if !recorded {
 		if username, err = c.mappedAccount(email); err != nil {
 			return services.User{}, err
 		}
 	}
 	user.Username = username
-	if other := c.otherHolder(user); other != "" {
+	other, err := c.otherHolder(ctx, user)
+	if err != nil {
+		return services.User{}, err
+	}
+	if other != "" {
 		return services.User{}, accountTaken(user, other)
 	}
 	return user, nil
 }
 
 // recordedAccount is the account the person's records name, if any does.
-func (c *Connector) recordedAccount(email string) (string, bool) {
-	if conns := c.store.ForUser(email); len(conns) > 0 {
-		return conns[0].Username, true
+func (c *Connector) recordedAccount(ctx context.Context, email string) (string, bool, error) {
+	conns, err := c.store.ForUser(ctx, email)
+	if err != nil || len(conns) > 0 {
+		return firstUsername(conns), len(conns) > 0, recordsError(err)
 	}
-	if d, ok := c.store.Delivery(email); ok {
-		return d.Username, true
+	d, ok, err := c.store.Delivery(ctx, email)
+	if err != nil || ok {
+		return d.Username, ok, recordsError(err)
 	}
-	if ins := c.store.IntentsOf(email); len(ins) > 0 {
-		return ins[0].Username, true
+	ins, err := c.store.IntentsOf(ctx, email)
+	if err != nil || len(ins) == 0 {
+		return "", false, recordsError(err)
 	}
-	return "", false
+	return ins[0].Username, true, nil
+}
+
+// firstUsername is the account the first connection names, or "".
+func firstUsername(conns []services.Connection) string {
+	if len(conns) == 0 {
+		return ""
+	}
+	return conns[0].Username
+}
+
+// recordsError wraps a failed read of a person's records, or is nil.
+func recordsError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return services.Wrap(services.EInternal, err, "read the person's records")
 }
 
 // mappedAccount is the existing account the person's email maps to.

@@ -48,7 +48,7 @@ var _ = Describe("Offboarding", func() {
 	When("the email has no connections and maps to another person's account", func() {
 		It("refuses with a clear message and changes nothing", func() {
 			env, skill := w.home(".service_env"), w.home(".claude_rules/sc_crm.md")
-			before := w.store.State()
+			before := w.state()
 			calls := w.installer.calls
 
 			_, planErr := w.conn.OffboardPlan(ctx(), "alice@other.example")
@@ -61,7 +61,7 @@ var _ = Describe("Offboarding", func() {
 			Expect(w.home(".service_env")).To(Equal(env))
 			Expect(w.home(".service_env")).To(ContainSubstring("PO_API_KEY="))
 			Expect(w.home(".claude_rules/sc_crm.md")).To(Equal(skill))
-			Expect(w.store.State()).To(Equal(before))
+			Expect(w.state()).To(Equal(before))
 			Expect(w.installer.calls).To(Equal(calls))
 			Expect(w.liveTokenIDs("purchase_orders")).To(HaveLen(1))
 			Expect(w.liveTokenIDs("crm")).To(HaveLen(1))
@@ -70,11 +70,11 @@ var _ = Describe("Offboarding", func() {
 
 	When("the email has no connections and no account of its own", func() {
 		It("refuses it and changes nothing", func() {
-			before := w.store.State()
+			before := w.state()
 			_, err := w.conn.Offboard(ctx(), "ghost@example.com")
 			Expect(services.ErrorCode(err)).To(Equal(services.ENotFound))
 			Expect(services.ErrorMessage(err)).To(Equal("ghost@example.com has no connections, and no server account of theirs is known, so nothing was changed."))
-			Expect(w.store.State()).To(Equal(before))
+			Expect(w.state()).To(Equal(before))
 		})
 	})
 
@@ -109,11 +109,11 @@ var _ = Describe("Offboarding", func() {
 					Why: "The portal has no shared secret for CRM to revoke the key with."},
 				connector.OffboardKey{ServiceID: "purchase_orders", ServiceName: "Purchase Orders", TokenID: po.TokenID, Status: connector.StatusConnected, ExpiresAt: po.ExpiresAt, RevokeNow: true},
 			))
-			Expect(w.store.ForUser("alice@example.com")).To(HaveLen(2))
+			Expect(w.forUser("alice@example.com")).To(HaveLen(2))
 		})
 
 		It("counts the exchanges in flight it will cancel", func() {
-			Expect(w.store.Update(func(tx *store.Tx) error {
+			Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
 				return tx.PutIntent(store.Intent{RequestID: "req-1", UserEmail: "alice@example.com", Username: "alice", ServiceID: "invoicing", StartedAt: w.clock.Now()})
 			})).To(Succeed())
 			plan, err := w.conn.OffboardPlan(ctx(), "alice@example.com")

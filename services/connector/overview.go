@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/service-connector/service-connector/services"
@@ -56,13 +55,20 @@ const (
 func (s ServiceState) Connected() bool { return s.Status != StatusNotConnected }
 
 // Overview lists every service of the registry, in registry order, with the person's state.
-func (c *Connector) Overview(_ context.Context, user services.User) []ServiceState {
-	email := strings.ToLower(user.Email)
+func (c *Connector) Overview(ctx context.Context, user services.User) ([]ServiceState, error) {
+	email := services.LowerASCII(user.Email)
+	recorded, err := c.store.ForUser(ctx, email)
+	if err != nil {
+		return nil, services.Wrap(services.EInternal, err, "read the connections")
+	}
 	conns := map[string]services.Connection{}
-	for _, conn := range c.store.ForUser(email) {
+	for _, conn := range recorded {
 		conns[conn.ServiceID] = conn
 	}
-	_, pending := c.store.Delivery(email)
+	_, pending, err := c.store.Delivery(ctx, email)
+	if err != nil {
+		return nil, services.Wrap(services.EInternal, err, "read the pending delivery")
+	}
 	svcs := c.registry.Services()
 	states := make([]ServiceState, 0, len(svcs))
 	for _, svc := range svcs {
@@ -71,31 +77,36 @@ func (c *Connector) Overview(_ context.Context, user services.User) []ServiceSta
 		st.DeliveryPending = pending
 		states = append(states, st)
 	}
-	return states
+	return states, nil
 }
 
 // State returns the person's state for one service.
-func (c *Connector) State(_ context.Context, user services.User, serviceID string) (ServiceState, error) {
+func (c *Connector) State(ctx context.Context, user services.User, serviceID string) (ServiceState, error) {
 	svc, err := c.service(serviceID)
 	if err != nil {
 		return ServiceState{}, err
 	}
-	return c.stateOf(svc, strings.ToLower(user.Email)), nil
+	return c.stateOf(ctx, svc, services.LowerASCII(user.Email))
 }
 
 // CheckAccount says, before any Connect, whether the person's server account can receive
 // their keys: nil, or the same conflict Connect would answer when the account already
 // receives keys for another email. It reads and changes nothing else.
-func (c *Connector) CheckAccount(_ context.Context, user services.User) error {
-	return c.checkAccountOwner(user)
+func (c *Connector) CheckAccount(ctx context.Context, user services.User) error {
+	return c.checkAccountOwner(ctx, user)
 }
 
 // stateOf is the person's state for one service as the store has it now.
-func (c *Connector) stateOf(svc services.Service, email string) ServiceState {
-	conn, ok := c.store.Get(email, svc.ID)
+func (c *Connector) stateOf(ctx context.Context, svc services.Service, email string) (ServiceState, error) {
+	conn, ok, err := c.store.Get(ctx, email, svc.ID)
+	if err != nil {
+		return ServiceState{}, services.Wrap(services.EInternal, err, "read the connection")
+	}
 	st := c.state(svc, conn, ok)
-	_, st.DeliveryPending = c.store.Delivery(email)
-	return st
+	if _, st.DeliveryPending, err = c.store.Delivery(ctx, email); err != nil {
+		return ServiceState{}, services.Wrap(services.EInternal, err, "read the pending delivery")
+	}
+	return st, nil
 }
 
 func (c *Connector) state(svc services.Service, conn services.Connection, connected bool) ServiceState {

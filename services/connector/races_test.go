@@ -40,7 +40,7 @@ var _ = Describe("Changes racing each other", func() {
 		minted.TokenID = newID
 		// The process died after recording the new key, before settling: the intent says the
 		// new key replaces the old one, which nothing has queued yet.
-		Expect(w.store.Update(func(tx *store.Tx) error {
+		Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
 			Expect(tx.PutIntent(store.Intent{RequestID: "req-dead", UserEmail: "alice@example.com", Username: "alice", ServiceID: "purchase_orders", TokenID: newID, Replaces: old.TokenID})).To(Succeed())
 			return tx.Put(minted)
 		})).To(Succeed())
@@ -64,7 +64,7 @@ var _ = Describe("Changes racing each other", func() {
 		_, ok := w.recorded("crm")
 		Expect(ok).To(BeFalse())
 		Expect(w.liveTokenIDs("crm")).To(BeEmpty())
-		Expect(w.store.State().Intents).To(BeEmpty())
+		Expect(w.state().Intents).To(BeEmpty())
 	})
 
 	It("finishes a removal that was interrupted: connections to a service the registry lost are revoked by the worker", func() {
@@ -93,6 +93,7 @@ var _ = Describe("Changes racing each other", func() {
 		w.installer.InstallFunc = func(string, delivery.Bundle) error {
 			if !offboarded { // the offboard command runs while this delivery is under way
 				offboarded = true
+				w.outliveLockLease()
 				_, err := other.Offboard(ctx(), "alice@example.com")
 				Expect(err).NotTo(HaveOccurred())
 			}
@@ -104,16 +105,39 @@ var _ = Describe("Changes racing each other", func() {
 		Expect(err).NotTo(HaveOccurred())
 
 		Expect(w.home(".service_env")).To(ContainSubstring("CRM_API_KEY="), "the slower delivery wrote its older state last")
-		Expect(w.store.State().Deliveries).To(HaveLen(1), "so the delivery stays pending")
+		Expect(w.state().Deliveries).To(HaveLen(1), "so the delivery stays pending")
 		w.reconcileUntilDrained()
 		Expect(w.home(".service_env")).NotTo(ContainSubstring("CRM_API_KEY="))
 		Expect(w.liveTokenIDs("crm")).To(BeEmpty())
 	})
 
-	It("revokes the key of an exchange in flight when the person is offboarded from another process", func() {
+	It("makes an offboarding from another process wait for a connect in flight, then revokes its key", func() {
+		other := w.otherProcess()
+		offboarded := make(chan error, 1)
+		w.OnExchange(func() {
+			w.OnExchange(nil)
+			go func() {
+				_, err := other.Offboard(ctx(), "alice@example.com")
+				offboarded <- err
+			}()
+			Consistently(offboarded, 200*time.Millisecond).ShouldNot(Receive(), "alice's lock is held by the connect")
+		})
+
+		_, err := w.conn.Connect(ctx(), w.alice, "purchase_orders")
+
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(offboarded, 10*time.Second).Should(Receive(BeNil()))
+		_, ok := w.recorded("purchase_orders")
+		Expect(ok).To(BeFalse())
+		Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
+		Expect(w.state().Intents).To(BeEmpty())
+	})
+
+	It("revokes the key of an exchange in flight when the person is offboarded by a process that took over its lock", func() {
 		other := w.otherProcess()
 		w.OnExchange(func() {
 			w.OnExchange(nil)
+			w.outliveLockLease() // the connect stalls past its lock's lease
 			_, err := other.Offboard(ctx(), "alice@example.com")
 			Expect(err).NotTo(HaveOccurred())
 		})
@@ -124,7 +148,7 @@ var _ = Describe("Changes racing each other", func() {
 		_, ok := w.recorded("purchase_orders")
 		Expect(ok).To(BeFalse())
 		Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
-		Expect(w.store.State().Intents).To(BeEmpty())
+		Expect(w.state().Intents).To(BeEmpty())
 	})
 
 	It("revokes a key the service named in an answer it made unusable", func() {
@@ -134,8 +158,8 @@ var _ = Describe("Changes racing each other", func() {
 
 		Expect(err).To(HaveOccurred())
 		Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
-		Expect(w.store.State().Intents).To(BeEmpty())
-		Expect(w.store.State().Revocations).To(BeEmpty())
+		Expect(w.state().Intents).To(BeEmpty())
+		Expect(w.state().Revocations).To(BeEmpty())
 	})
 
 	It("keeps a queued revocation's attempts when the same key is queued again", func() {
@@ -144,13 +168,13 @@ var _ = Describe("Changes racing each other", func() {
 		w.secrets["purchase_orders"] = "a-wrong-shared-secret-000"
 		_, err = w.conn.Disconnect(ctx(), w.alice, "purchase_orders")
 		Expect(err).NotTo(HaveOccurred())
-		queued := w.store.State().Revocations[0]
+		queued := w.state().Revocations[0]
 		Expect(queued.Attempts).To(Equal(1))
 
-		Expect(w.store.Update(func(tx *store.Tx) error {
+		Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
 			return tx.QueueRevocation(store.Revocation{ServiceID: queued.ServiceID, TokenID: queued.TokenID, Reason: "again", QueuedAt: time.Now()})
 		})).To(Succeed())
 
-		Expect(w.store.State().Revocations).To(ConsistOf(queued))
+		Expect(w.state().Revocations).To(ConsistOf(queued))
 	})
 })

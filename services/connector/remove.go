@@ -17,9 +17,13 @@ import (
 // a crash or a failed write interrupted is finished later.
 func (c *Connector) RemoveService(ctx context.Context, serviceID, revokeURL string) (int, error) {
 	// The people connected to it, by the account that serializes their changes.
+	conns, err := c.store.ConnectionsOf(ctx, serviceID)
+	if err != nil {
+		return 0, services.Wrap(services.EInternal, err, "read the connections to %s", serviceID)
+	}
 	byAccount := map[string][]services.User{}
 	var accounts []string
-	for _, conn := range c.store.ConnectionsOf(serviceID) {
+	for _, conn := range conns {
 		if _, seen := byAccount[conn.Username]; !seen {
 			accounts = append(accounts, conn.Username)
 		}
@@ -46,21 +50,26 @@ func (c *Connector) RemoveService(ctx context.Context, serviceID, revokeURL stri
 func (c *Connector) removeServiceOf(ctx context.Context, people []services.User, serviceID, revokeURL string) ([]store.Revocation, error) {
 	ctx, cancel := c.operation(ctx)
 	defer cancel()
-	unlock, err := c.locks.lock(ctx, people[0].Username)
+	unlock, err := c.store.Lock(ctx, people[0].Username)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	queued, err := c.commitRevocations(func(tx *store.Tx, queue queueFunc) error {
+	queued, err := c.commitRevocations(ctx, func(tx *store.Tx, queue queueFunc) error {
 		if _, back := c.registry.Service(serviceID); back {
 			return nil // the service is back in the registry: nothing to remove
 		}
 		for _, user := range people {
-			conn, ok := tx.Get(user.Email, serviceID)
+			conn, ok, err := tx.Get(user.Email, serviceID)
+			if err != nil {
+				return err
+			}
 			if !ok {
 				continue
 			}
-			tx.Delete(conn.UserEmail, conn.ServiceID)
+			if _, err := tx.Delete(conn.UserEmail, conn.ServiceID); err != nil {
+				return err
+			}
 			r := c.newRevocation(serviceID, conn.TokenID, conn.UserEmail, "its service left the registry")
 			r.RevokeURL = conn.RevokeURL
 			if r.RevokeURL == "" {
@@ -84,7 +93,12 @@ func (c *Connector) removeServiceOf(ctx context.Context, people []services.User,
 // removeOrphans finishes the removal of services that left the registry: the connections to
 // a service the registry does not name are removed as RemoveService does.
 func (c *Connector) removeOrphans(ctx context.Context) {
-	for _, id := range c.store.ServiceIDs() {
+	ids, err := c.store.ServiceIDs(ctx)
+	if err != nil {
+		c.opts.Log.Error("could not list the services with connections", "err", err)
+		return
+	}
+	for _, id := range ids {
 		if _, ok := c.registry.Service(id); ok {
 			continue
 		}
@@ -96,15 +110,12 @@ func (c *Connector) removeOrphans(ctx context.Context) {
 
 // RegistryChanged marks for delivery everyone with a connection, after an edit of the
 // registry or its skill files: a renamed env var or an edited skill reaches every home, by
-// the worker, not only the homes of people who happen to change something next.
-func (c *Connector) RegistryChanged() error {
-	err := c.store.Update(func(tx *store.Tx) error {
-		for _, user := range tx.ConnectedPeople() {
-			if err := c.markPendingNow(tx, user); err != nil {
-				return err
-			}
-		}
-		return nil
+// the worker, not only the homes of people who happen to change something next. It is one
+// statement, however many people that is.
+func (c *Connector) RegistryChanged(ctx context.Context) error {
+	err := c.store.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.MarkDeliveriesDue(store.ConnectionFilter{}, c.now())
+		return err
 	})
 	if err != nil {
 		return services.Wrap(services.EInternal, err, "mark deliveries after a registry change")

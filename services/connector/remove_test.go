@@ -51,14 +51,14 @@ var _ = Describe("A service removed from the registry", func() {
 		Expect(w.home(".service_env")).NotTo(ContainSubstring("CRM_API_KEY"))
 		Expect(w.home(".service_env")).To(ContainSubstring("PO_API_KEY="))
 		Expect(w.home(".claude_rules/sc_crm.md")).To(BeEmpty())
-		Expect(w.conn.Overview(ctx(), w.alice)).To(HaveLen(2))
-		Expect(w.conn.Drained()).To(BeTrue())
+		Expect(w.overview()).To(HaveLen(2))
+		Expect(w.drained()).To(BeTrue())
 	})
 
 	It("has a revocation that failed retried by the queue at the revoke URL the registry had", func() {
 		w.secrets["crm"] = "a-wrong-shared-secret-000"
 		removeCRM()
-		Expect(w.store.State().Revocations).To(ConsistOf(And(
+		Expect(w.state().Revocations).To(ConsistOf(And(
 			HaveField("ServiceID", "crm"), HaveField("RevokeURL", HaveSuffix("/crm/api/internal/token-revoke")), HaveField("Attempts", 1))))
 		Expect(w.liveTokenIDs("crm")).To(HaveLen(1))
 
@@ -85,7 +85,7 @@ var _ = Describe("An edit of the registry or its skills", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(change).NotTo(BeNil())
 
-		Expect(w.conn.RegistryChanged()).To(Succeed())
+		Expect(w.conn.RegistryChanged(ctx())).To(Succeed())
 		w.reconcileUntilDrained()
 
 		Expect(w.home(".claude_rules/sc_crm.md")).To(Equal("# CRM\nNow with pagination.\n"))

@@ -17,9 +17,9 @@ type queueFunc func(store.Revocation) error
 // with queue are returned once it is committed, for the caller to revoke (revokeNow) when its
 // next step allows. A key is thus forgotten and queued in one change, and revoked only after
 // it; a change that fails queues nothing.
-func (c *Connector) commitRevocations(change func(tx *store.Tx, queue queueFunc) error) ([]store.Revocation, error) {
+func (c *Connector) commitRevocations(ctx context.Context, change func(tx *store.Tx, queue queueFunc) error) ([]store.Revocation, error) {
 	var queued []store.Revocation
-	err := c.store.Update(func(tx *store.Tx) error {
+	err := c.store.Update(ctx, func(tx *store.Tx) error {
 		return change(tx, func(r store.Revocation) error {
 			queued = append(queued, r)
 			return tx.QueueRevocation(r)
@@ -33,7 +33,7 @@ func (c *Connector) commitRevocations(change func(tx *store.Tx, queue queueFunc)
 
 // updateAndRevoke is commitRevocations with nothing between the change and the revocations.
 func (c *Connector) updateAndRevoke(ctx context.Context, change func(tx *store.Tx, queue queueFunc) error) error {
-	queued, err := c.commitRevocations(change)
+	queued, err := c.commitRevocations(ctx, change)
 	if err != nil {
 		return err
 	}
@@ -42,8 +42,8 @@ func (c *Connector) updateAndRevoke(ctx context.Context, change func(tx *store.T
 }
 
 // newRevocation is the queue entry of a key to revoke. Whoever queues it tries it at once, so
-// the worker leaves it alone for RetryBase: two tries at once would race, and the one that
-// queued it would report a key the service is revoking as merely queued.
+// the worker leaves it alone for RetryBase: the one that queued it claims it first, and
+// reports the key revoked when the service confirms.
 func (c *Connector) newRevocation(serviceID, tokenID, email, why string) store.Revocation {
 	now := c.now()
 	return store.Revocation{ServiceID: serviceID, TokenID: tokenID, UserEmail: email, Reason: why, QueuedAt: now,
@@ -66,31 +66,39 @@ func (c *Connector) revokeNow(ctx context.Context, queued ...store.Revocation) i
 	return int(revoked.Load())
 }
 
-// tryRevocation makes one attempt at a queued revocation and records its outcome: removed
-// from the queue when the service confirms, otherwise retried after a backoff, or left for
-// an admin once the attempts run out. It reports whether the key is revoked. An attempt cut
-// short because ctx ended (the portal shutting down) says nothing about the service and is
-// not counted.
+// tryRevocation claims a queued revocation and makes one attempt at it. It reports false,
+// trying nothing, when another attempt holds the claim (this portal's worker, or another
+// portal): that one reports the outcome, and the key is pending meanwhile.
 func (c *Connector) tryRevocation(ctx context.Context, r store.Revocation) bool {
-	k := revocationKey{r.ServiceID, r.TokenID}
-	if !c.work.claimRevocation(k) {
-		return false
+	claimed, ok, err := c.store.ClaimRevocation(ctx, r.ServiceID, r.TokenID)
+	if err != nil {
+		c.opts.Log.Warn("could not claim a queued revocation; the worker tries it later", "service", r.ServiceID, "token_id", r.TokenID, "err", err)
 	}
-	defer c.work.releaseRevocation(k)
+	return ok && c.attemptRevocation(ctx, claimed)
+}
 
+// attemptRevocation makes one attempt at a claimed revocation and records its outcome, which
+// ends the claim: removed from the queue when the service confirms, otherwise retried after a
+// backoff, or left for an admin once the attempts run out. It reports whether the key is
+// revoked. An attempt cut short because ctx ended (the portal shutting down) says nothing
+// about the service, is not counted, and gives the claim back.
+func (c *Connector) attemptRevocation(ctx context.Context, r store.Revocation) bool {
 	err := c.revokeAtService(ctx, r)
 	switch {
 	case err == nil:
-		c.revoked(r)
+		c.revoked(ctx, r)
 		return true
 	case ctx.Err() != nil:
+		if rerr := c.store.ReleaseRevocation(context.WithoutCancel(ctx), r.ServiceID, r.TokenID); rerr != nil {
+			c.opts.Log.Warn("could not release a queued revocation; its claim runs out by itself", "service", r.ServiceID, "token_id", r.TokenID, "err", rerr)
+		}
 		return false
 	}
 	var attention bool
-	uerr := c.store.Update(func(tx *store.Tx) error {
-		cur, ok := tx.Revocation(r.ServiceID, r.TokenID)
-		if !ok {
-			return nil // an admin removed it meanwhile
+	uerr := c.store.Update(ctx, func(tx *store.Tx) error {
+		cur, ok, rerr := tx.Revocation(r.ServiceID, r.TokenID)
+		if rerr != nil || !ok {
+			return rerr // !ok: an admin removed it meanwhile
 		}
 		c.failed(&cur.Retry, err)
 		cur.NeedsAttention = cur.Attempts >= c.opts.MaxRevokeAttempts
@@ -109,8 +117,12 @@ func (c *Connector) tryRevocation(ctx context.Context, r store.Revocation) bool 
 }
 
 // revoked takes a key its service confirmed revoked off the queue.
-func (c *Connector) revoked(r store.Revocation) {
-	if err := c.store.Update(func(tx *store.Tx) error { tx.RemoveRevocation(r.ServiceID, r.TokenID); return nil }); err != nil {
+func (c *Connector) revoked(ctx context.Context, r store.Revocation) {
+	err := c.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		_, err := tx.RemoveRevocation(r.ServiceID, r.TokenID)
+		return err
+	})
+	if err != nil {
 		// Revoke is idempotent: the entry is simply tried again.
 		c.opts.Log.Error("could not take a revoked key off the queue", "service", r.ServiceID, "token_id", r.TokenID, "err", err)
 	}
@@ -160,8 +172,11 @@ func (c *Connector) RetryRevocation(ctx context.Context, serviceID, tokenID stri
 		return false, services.Errorf(services.EInvalid, "Retry needs the token id of a queued revocation.")
 	}
 	var r store.Revocation
-	err := c.store.Update(func(tx *store.Tx) error {
-		cur, ok := tx.Revocation(serviceID, tokenID)
+	err := c.store.Update(ctx, func(tx *store.Tx) error {
+		cur, ok, err := tx.Revocation(serviceID, tokenID)
+		if err != nil {
+			return err
+		}
 		if !ok {
 			return services.Errorf(services.ENotFound, "That key is not in the revocation queue (any more).")
 		}

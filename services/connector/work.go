@@ -5,39 +5,17 @@ import (
 	"time"
 )
 
-// workState is what the connector's background work shares with the use cases, in memory
-// only: the revocations being tried right now, how far the expiry sweep got, and the channel
-// that wakes Run when new work was queued. Which exchanges are in flight needs no record of
-// its own: their person's lock is held for as long as they run (see recoverIntent).
+// workState is what the connector's background work keeps in memory only: how far the
+// expiry sweep got, and the channel that wakes Run when new work was queued. Which work
+// is under way is the store's to know (its claims and person locks), across portals.
 type workState struct {
-	mu       sync.Mutex
-	revoking map[revocationKey]bool
-	swept    time.Time // expiries up to here have been delivered
-	wake     chan struct{}
+	mu    sync.Mutex
+	swept time.Time // expiries up to here have been delivered
+	wake  chan struct{}
 }
-
-type revocationKey struct{ serviceID, tokenID string }
 
 func newWorkState() *workState {
-	return &workState{revoking: map[revocationKey]bool{}, wake: make(chan struct{}, 1)}
-}
-
-// claimRevocation reports whether the caller may try the revocation now; a second caller
-// waits for the next pass rather than counting a second attempt.
-func (w *workState) claimRevocation(k revocationKey) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.revoking[k] {
-		return false
-	}
-	w.revoking[k] = true
-	return true
-}
-
-func (w *workState) releaseRevocation(k revocationKey) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.revoking, k)
+	return &workState{wake: make(chan struct{}, 1)}
 }
 
 // sweptUntil is where the last expiry sweep ended.

@@ -26,20 +26,23 @@ import (
 	"github.com/service-connector/service-connector/services/exchange"
 	"github.com/service-connector/service-connector/services/registry"
 	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
 // world is a connector over the real store, exchange client, reference services and
 // directory installer, with a clock and an installer the specs can steer.
 type world struct {
-	conn      *connector.Connector
-	store     *store.Store
-	refs      map[string]*refservice.Service
-	server    *httptest.Server
-	homes     string
-	clock     *clock
-	installer *fakeInstaller
-	secrets   map[string]services.Secret
-	alice     services.User
+	conn  *connector.Connector
+	store *store.Store
+	// storeConfig opens the world's database again, as another process would.
+	storeConfig store.Config
+	refs        map[string]*refservice.Service
+	server      *httptest.Server
+	homes       string
+	clock       *clock
+	installer   *fakeInstaller
+	secrets     map[string]services.Secret
+	alice       services.User
 	// registryFile is the registry the connector reads through registry, a live registry.
 	registryFile string
 	registry     *registry.Live
@@ -64,11 +67,12 @@ func (w *world) exchangeHook() func() {
 	return w.onExchange
 }
 
-// otherProcess is a second connector on the same store file, as the offboard command is.
+// otherProcess is a second connector on the same database, as the offboard command is.
 func (w *world) otherProcess() *connector.Connector {
 	GinkgoHelper()
-	st, err := store.Open(w.store.Path())
-	Expect(err).NotTo(HaveOccurred())
+	cfg := w.storeConfig
+	cfg.Owner = ""
+	st := storetest.Open(cfg)
 	return connector.New(w.registry, st, exchange.New(&http.Client{}, 2*time.Second), w.installer,
 		func(id string) (services.Secret, bool) { s, ok := w.secrets[id]; return s, ok },
 		connector.Options{Now: w.clock.Now, Log: slog.New(slog.NewTextHandler(GinkgoWriter, nil))})
@@ -229,8 +233,9 @@ func newWorld(options ...worldOption) *world {
 	Expect(err).NotTo(HaveOccurred())
 	w.registry = reg
 
-	w.store, err = store.Open(filepath.Join(dir, "connections.json"))
-	Expect(err).NotTo(HaveOccurred())
+	w.storeConfig = databases.Config(storetest.SQLite)
+	w.storeConfig.Now = w.clock.Now
+	w.store = storetest.Open(w.storeConfig)
 	w.homes = filepath.Join(dir, "homes")
 	w.installer = &fakeInstaller{real: delivery.NewDirInstaller(w.homes)}
 	w.conn = connector.New(reg, w.store, exchange.New(&http.Client{}, 2*time.Second), w.installer,
@@ -264,5 +269,44 @@ func (w *world) whoami(serviceID string, key services.Secret) int {
 
 // recorded returns alice's recorded connection to a service.
 func (w *world) recorded(serviceID string) (services.Connection, bool) {
-	return w.store.Get("alice@example.com", serviceID)
+	GinkgoHelper()
+	c, ok, err := w.store.Get(context.Background(), "alice@example.com", serviceID)
+	Expect(err).NotTo(HaveOccurred())
+	return c, ok
+}
+
+// outliveLockLease moves the clock past the lease of every person's lock held now, as if
+// its holder had stalled that long: another process may take the lock over.
+func (w *world) outliveLockLease() {
+	w.clock.Advance(3 * time.Minute)
+}
+
+// state is everything the world's store holds.
+func (w *world) state() store.State {
+	GinkgoHelper()
+	return storetest.State(w.store)
+}
+
+// forUser returns the connections the store holds for email.
+func (w *world) forUser(email string) []services.Connection {
+	GinkgoHelper()
+	conns, err := w.store.ForUser(context.Background(), email)
+	Expect(err).NotTo(HaveOccurred())
+	return conns
+}
+
+// overview is alice's overview.
+func (w *world) overview() []connector.ServiceState {
+	GinkgoHelper()
+	states, err := w.conn.Overview(context.Background(), w.alice)
+	Expect(err).NotTo(HaveOccurred())
+	return states
+}
+
+// drained reports whether the worker has nothing left to do.
+func (w *world) drained() bool {
+	GinkgoHelper()
+	ok, err := w.conn.Drained(context.Background())
+	Expect(err).NotTo(HaveOccurred())
+	return ok
 }

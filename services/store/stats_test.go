@@ -9,22 +9,25 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
-var _ = Describe("What the metrics read", func() {
+var _ = DescribeTableSubtree("What the metrics read", func(backend storetest.Backend) {
 	var (
 		s   *store.Store
+		cfg store.Config
 		now = time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 		day = 24 * time.Hour
 	)
 
 	BeforeEach(func() {
-		s = mustOpen(storePath())
+		cfg = databases.Config(backend)
+		s = storetest.Open(cfg)
 	})
 
 	Describe("QueueCounts", func() {
 		It("counts the revocation queue, those of it waiting for an admin, pending deliveries and intents", func() {
-			Expect(s.Update(func(tx *store.Tx) error {
+			Expect(s.Update(context.Background(), func(tx *store.Tx) error {
 				Expect(tx.PutRevocation(store.Revocation{ServiceID: "crm", TokenID: "t1", QueuedAt: now})).To(Succeed())
 				Expect(tx.PutRevocation(store.Revocation{ServiceID: "crm", TokenID: "t2", QueuedAt: now, NeedsAttention: true})).To(Succeed())
 				Expect(tx.PutRevocation(store.Revocation{ServiceID: "invoicing", TokenID: "t3", QueuedAt: now})).To(Succeed())
@@ -43,7 +46,7 @@ var _ = Describe("What the metrics read", func() {
 			expiring := func(email, serviceID string, in time.Duration) {
 				c := connection(email, serviceID)
 				c.ExpiresAt = now.Add(in)
-				mustPut(s, c)
+				put(s, c)
 			}
 			expiring("a@example.com", "crm", 12*time.Hour)
 			expiring("b@example.com", "crm", day) // exactly at the first horizon: within it
@@ -53,7 +56,7 @@ var _ = Describe("What the metrics read", func() {
 			expiring("f@example.com", "crm", 0)          // expires now: not live
 			never := connection("g@example.com", "crm")
 			never.ExpiresAt = time.Time{}
-			mustPut(s, never)
+			put(s, never)
 			expiring("a@example.com", "purchase_orders", 3*day)
 			expiring("a@example.com", "invoicing", -day) // no live key: left out
 
@@ -76,17 +79,20 @@ var _ = Describe("What the metrics read", func() {
 		It("is told the time of every commit that writes, and of none that writes nothing", func() {
 			var mu sync.Mutex
 			var took []time.Duration
-			observed, err := store.Open(storePath(), store.ObserveCommits(func(d time.Duration) {
+			cfg.Owner = "observed"
+			cfg.ObserveCommit = func(d time.Duration) {
 				mu.Lock()
 				defer mu.Unlock()
 				took = append(took, d)
-			}))
-			Expect(err).NotTo(HaveOccurred())
+			}
+			observed := storetest.Open(cfg)
 
-			mustPut(observed, connection("a@example.com", "crm"))
-			mustPut(observed, connection("b@example.com", "crm"))
-			_, err = observed.Delete("nobody@example.com", "crm") // changes nothing: no write
-			Expect(err).NotTo(HaveOccurred())
+			put(observed, connection("a@example.com", "crm"))
+			put(observed, connection("b@example.com", "crm"))
+			update(observed, func(tx *store.Tx) error {
+				_, err := tx.Delete("nobody@example.com", "crm") // changes nothing: no write
+				return err
+			})
 
 			mu.Lock()
 			defer mu.Unlock()
@@ -94,4 +100,4 @@ var _ = Describe("What the metrics read", func() {
 			Expect(took).To(HaveEach(BeNumerically(">", 0)))
 		})
 	})
-})
+}, backends)

@@ -1,314 +1,206 @@
-// Package store is the persistent record of connections: one JSON file, connections.json,
-// shared by the server and the CLI. Every change is a read-modify-write under an in-process
-// mutex and an advisory file lock, and every write replaces the file atomically, so the file
-// is a complete, valid document whenever a process is killed.
+// Package store keeps Service Connector's state in a database: connections, the
+// revocation queue, pending deliveries, exchange intents, sessions and per-person locks.
+// SQLite is the embedded default ($SC_DATA_DIR/service-connector.db); PostgreSQL
+// (SC_DATABASE_URL) lets several portal processes share the state. Both run the same
+// schema, migrated at open, and the same statements, so they behave alike.
+//
+// A change is one database transaction (Update), and every read is of the rows it needs: a
+// person's, a service's, or due work found through an index. Work items (revocations,
+// deliveries, intents) are leased to the portal working them, so with several portals a
+// queued item is worked by exactly one at a time; Lock is a per-person lease that
+// serializes a person's changes across portals without holding a transaction open.
 package store
 
 import (
-	"cmp"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
 	"fmt"
-	"maps"
-	"slices"
+	"log/slog"
+	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/service-connector/service-connector/services"
 )
 
-// Store is the record of connections kept in one file. It is safe for concurrent use, and
-// several Stores (in one process or several) may share the file.
-type Store struct {
-	path string
+// FileName is the SQLite database's name in the data dir.
+const FileName = "service-connector.db"
 
-	// mu guards everything below and serializes this Store's changes; the file lock
-	// serializes them with other Stores on the same file.
-	mu   sync.Mutex
-	recs records
-	disk snapshot
+// Config says which database to open and how to work with it. The zero value of each
+// duration picks its default.
+type Config struct {
+	// DatabaseURL selects PostgreSQL: a postgres:// or postgresql:// URL. Empty means SQLite
+	// in DataDir.
+	DatabaseURL services.Secret
+	// DataDir holds the SQLite database, and the connections.json imported on first open.
+	// Empty with PostgreSQL means nothing is imported.
+	DataDir string
+	// Owner names this process in leases and locks; a random name by default. Two Stores
+	// must never share one.
+	Owner string
+	// Now is the clock of due times, leases and sessions; time.Now by default. The clocks of
+	// portals sharing a database must agree to within a second or so.
+	Now func() time.Time
+	// WorkLease is how long a claimed revocation, delivery or intent stays with the portal
+	// that claimed it before another may take it over; 1 minute.
+	WorkLease time.Duration
+	// LockLease is how long a person's lock holds before another portal may take it over,
+	// in case its holder died; 2 minutes. It must outlive the longest operation done under
+	// the lock (the connector's operation timeout).
+	LockLease time.Duration
+	// TxTimeout bounds one Update, so a transaction held open by mistake cannot stall every
+	// other change; 15 seconds.
+	TxTimeout time.Duration
+	// SessionSecret keys the form session ids are stored in (see Session). Portals sharing a
+	// database share it; a new one ends every session.
+	SessionSecret services.Secret
+	// Log receives what the store does on its own (migrations, the import); slog.Default()
+	// by default. It never receives a key.
+	Log *slog.Logger
+	// ObserveCommit, when set, is told how long the durable commit of each change that wrote
+	// took, for the portal's metrics; a change that wrote nothing commits without being told.
+	ObserveCommit func(time.Duration)
 
-	// queueMu guards queue: the changes waiting for the next commit.
-	queueMu sync.Mutex
-	queue   []*change
-
-	observeCommit func(time.Duration) // see ObserveCommits
+	// importFault, set by the specs, fails the import after that many rows.
+	importFault int
+	// process, set by the specs, stands in for this process in the portals table.
+	process *process
 }
 
-// Option tunes a Store at Open.
-type Option func(*Store)
+// Store is the state in a database. It is safe for concurrent use, and several Stores, in
+// one process or several, may share a database.
+type Store struct {
+	cfg     Config
+	dialect dialect
+	// write runs transactions; read runs reads outside them. With SQLite write is a single
+	// connection, so this process's writers queue in Go (honouring their contexts) rather
+	// than in SQLite's busy handler; with PostgreSQL both are the same pool.
+	write, read *sql.DB
+	// writeQ and readQ run the statements on write and read, each prepared once.
+	writeQ, readQ *preparedDB
+	path          string // the SQLite file; empty with PostgreSQL
+	locks         *localLocks
+	process       process // this process, as the portals table records it
+	registered    bool
+	reaper        *reaper
+}
 
-// ObserveCommits has fn told how long each commit's durable write took (the temp file
-// written and flushed, renamed, the directory flushed), for the portal's metrics.
-func ObserveCommits(fn func(time.Duration)) Option {
-	return func(s *Store) {
-		if fn != nil {
-			s.observeCommit = fn
+// Open opens (creating when needed) the database cfg names, migrates its schema to the
+// version this build knows, and imports connections.json from the data dir when it is there
+// (see Import). A database whose schema is newer than this build knows is refused.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg = withDefaults(cfg)
+	var s *Store
+	var err error
+	if cfg.DatabaseURL != "" {
+		s, err = openPostgres(ctx, cfg)
+	} else {
+		s, err = openSQLite(ctx, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if cfg.DataDir != "" {
+		if err := s.importFile(ctx); err != nil {
+			s.Close()
+			return nil, err
 		}
 	}
-}
-
-// key identifies a connection: one per person and service. The email is lower-cased.
-type key struct {
-	email     string
-	serviceID string
-}
-
-// Open loads the store kept at path. The file need not exist yet, but its directory must.
-// A file that does not parse, or that a newer version wrote, is an error and is left as it
-// is. A file readable or writable by others is tightened to mode 0600.
-func Open(path string, opts ...Option) (*Store, error) {
-	s := &Store{path: path, recs: newRecords(), observeCommit: func(time.Duration) {}}
-	for _, o := range opts {
-		o(s)
+	if err := s.register(ctx); err != nil {
+		s.Close()
+		return nil, err
 	}
-	unlock, err := lockFile(s.lockPath())
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	defer unlock()
-	// Under the lock no writer is half way, so any temp file left is from a killed process.
-	if err := removeStaleTemps(path); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := s.refresh(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
-	if err := s.disk.tighten(); err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
-	}
+	s.reapDead(ctx)
 	return s, nil
 }
 
-// Path is the store file's path.
-func (s *Store) Path() string { return s.path }
-
-// Get returns the connection of the person with email to the service, if recorded.
-func (s *Store) Get(email, serviceID string) (services.Connection, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refreshForRead()
-	c, ok := s.recs.conns[key{normalizeEmail(email), serviceID}]
-	return c, ok
+// withDefaults fills in the zero fields of cfg.
+func withDefaults(cfg Config) Config {
+	if cfg.Owner == "" {
+		host, _ := os.Hostname()
+		cfg.Owner = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), rand.Text()[:8])
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.WorkLease <= 0 {
+		cfg.WorkLease = time.Minute
+	}
+	if cfg.LockLease <= 0 {
+		cfg.LockLease = 2 * time.Minute
+	}
+	if cfg.TxTimeout <= 0 {
+		cfg.TxTimeout = 15 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.ObserveCommit == nil {
+		cfg.ObserveCommit = func(time.Duration) {}
+	}
+	return cfg
 }
 
-// ForUser returns the connections of the person with email, sorted by service id.
-func (s *Store) ForUser(email string) []services.Connection {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refreshForRead()
-	return forUser(s.recs.conns, email)
+// Close closes the database. Locks and leases still held run out with their leases.
+func (s *Store) Close() {
+	if s.registered {
+		s.unregister()
+	}
+	s.writeQ.close()
+	if s.readQ != s.writeQ {
+		s.readQ.close()
+	}
+	_ = s.write.Close() // nothing is pending: every change commits or rolls back in Update
+	if s.read != s.write {
+		_ = s.read.Close()
+	}
 }
 
-// All returns every connection, sorted by email, then service id.
-func (s *Store) All() []services.Connection {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refreshForRead()
-	return sorted(s.recs.conns)
+// Ping checks that the database answers, for the portal's readiness.
+func (s *Store) Ping(ctx context.Context) error {
+	return storeError("reach the database", s.read.PingContext(ctx))
 }
 
-// State returns everything the store holds: connections, the revocation queue, pending
-// deliveries and exchanges in flight.
-func (s *Store) State() State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refreshForRead()
-	return s.recs.state()
+// now is the store's clock.
+func (s *Store) now() time.Time { return s.cfg.Now() }
+
+// dialect is what differs between the backends. Everything else is the same SQL.
+type dialect struct {
+	name string
+	// lockRows ends a SELECT inside a transaction that reads rows to change them: FOR
+	// UPDATE on PostgreSQL, so a read-modify-write of a row is serialized; nothing on
+	// SQLite, whose write transactions are serialized as a whole (BEGIN IMMEDIATE).
+	lockRows string
+	// skipLocked ends the SELECT that picks work to claim: FOR UPDATE SKIP LOCKED on
+	// PostgreSQL, so two portals claiming at once take different rows.
+	skipLocked string
 }
 
-// Delivery returns the pending delivery of the person with email, if one is pending.
-func (s *Store) Delivery(email string) (PendingDelivery, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refreshForRead()
-	d, ok := s.recs.deliveries[normalizeEmail(email)]
-	return d, ok
+var (
+	sqliteDialect   = dialect{name: "sqlite"}
+	postgresDialect = dialect{name: "postgres", lockRows: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED"}
+)
+
+// isPostgresURL reports whether url names a PostgreSQL database.
+func isPostgresURL(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
-// Intent returns the exchange intent with the request id, if recorded.
-func (s *Store) Intent(requestID string) (Intent, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.refreshForRead()
-	in, ok := s.recs.intents[requestID]
-	return in, ok
-}
+// errNotPostgres is the error of a DatabaseURL that is not a PostgreSQL URL. It never
+// repeats the URL, which may hold a password.
+var errNotPostgres = errors.New("SC_DATABASE_URL must be a postgres:// or postgresql:// URL")
 
-// Put records c, replacing the connection of the same person to the same service. An
-// invalid connection is an *services.Error with code EInvalid.
-func (s *Store) Put(c services.Connection) error {
-	return s.Update(func(tx *Tx) error { return tx.Put(c) })
-}
-
-// Delete removes the connection of the person with email to the service. It reports false,
-// and writes nothing, when there is no such connection.
-func (s *Store) Delete(email, serviceID string) (bool, error) {
-	var deleted bool
-	err := s.Update(func(tx *Tx) error {
-		deleted = tx.Delete(email, serviceID)
+// storeError wraps a database error with the operation that failed. Database errors name
+// tables, columns and constraints, never the values of a row, so no key reaches them.
+func storeError(op string, err error) error {
+	if err == nil {
 		return nil
-	})
-	return deleted && err == nil, err
-}
-
-// Update runs fn on the current state and writes its changes as one atomic step: no other
-// change, from this process or another, comes between what fn reads and what it writes.
-// When fn returns an error, or the write fails, nothing of fn's changes is kept and the
-// error is returned. fn must not keep tx, nor call the Store's own methods (they would wait
-// for Update).
-//
-// Changes that arrive while a write is under way are committed together by the next one
-// ("group commit"): each still runs alone on the state its predecessors left, and its
-// errors are its own, but they share one write and one fsync, so many people changing
-// their connections at once do not queue behind one fsync each.
-func (s *Store) Update(fn func(tx *Tx) error) error {
-	c := &change{fn: fn, done: make(chan error, 1)}
-	s.queueMu.Lock()
-	s.queue = append(s.queue, c)
-	s.queueMu.Unlock()
-	s.commitQueued()
-	err := <-c.done
-	if c.panicked != nil {
-		panic(c.panicked) // fn's own panic, raised again in fn's caller
 	}
-	return err
-}
-
-// commitQueued takes mu and commits everything queued so far: the caller's own change,
-// unless an earlier holder of mu already committed it.
-func (s *Store) commitQueued() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.queueMu.Lock()
-	batch := s.queue
-	s.queue = nil
-	s.queueMu.Unlock()
-	if len(batch) > 0 {
-		s.commit(batch)
-	}
-}
-
-// change is one Update waiting to be committed.
-type change struct {
-	fn       func(tx *Tx) error
-	done     chan error // receives the outcome; buffered, so commit never blocks
-	panicked any        // what fn panicked with, if it did; set before done receives
-}
-
-// run runs the change's fn on tx; a panic fails the change alone and is kept for its caller.
-func (c *change) run(tx *Tx) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			c.panicked = r
-			err = fmt.Errorf("store update panicked: %v", r)
-		}
-	}()
-	return c.fn(tx)
-}
-
-// commit runs a batch of changes in order and writes the result once. s.mu must be held.
-func (s *Store) commit(batch []*change) {
-	results := make([]error, len(batch))
-	finish := func(shared error) {
-		for i, c := range batch {
-			if results[i] == nil {
-				results[i] = shared
-			}
-			c.done <- results[i]
-		}
-	}
-	unlock, err := lockFile(s.lockPath())
-	if err != nil {
-		finish(fmt.Errorf("update store %s: %w", s.path, err))
-		return
-	}
-	defer unlock()
-	// Another process may have written since we last looked; changing a stale copy would
-	// silently undo its change.
-	if err := s.refresh(); err != nil {
-		finish(fmt.Errorf("update store %s: %w", s.path, err))
-		return
-	}
-	recs, changed := s.recs, false
-	for i, c := range batch {
-		tx := &Tx{recs: recs.clone()}
-		results[i] = c.run(tx)
-		if results[i] == nil && tx.changed {
-			recs, changed = tx.recs, true
-		}
-		tx.close()
-	}
-	if !changed {
-		finish(nil)
-		return
-	}
-	data, err := encode(recs)
-	if err != nil {
-		finish(fmt.Errorf("update store %s: %w", s.path, err))
-		return
-	}
-	start := time.Now()
-	snap, err := writeAtomic(s.path, data)
-	s.observeCommit(time.Since(start))
-	if err != nil {
-		finish(fmt.Errorf("update store %s: %w", s.path, err))
-		return
-	}
-	s.disk.release()
-	s.recs, s.disk = recs, snap
-	finish(nil)
-}
-
-// lockPath is the sibling file the advisory lock is taken on. Locking the data file itself
-// would not work: each write replaces it with a new file.
-func (s *Store) lockPath() string { return s.path + ".lock" }
-
-// refresh reloads the file when it is not the one last read or written.
-func (s *Store) refresh() error {
-	changed, err := s.disk.changed(s.path)
-	if err != nil || !changed {
-		return err
-	}
-	recs, snap, err := load(s.path)
-	if err != nil {
-		return err
-	}
-	s.disk.release()
-	s.recs, s.disk = recs, snap
-	return nil
-}
-
-// refreshForRead refreshes for a read. A file that cannot be read now (damaged by hand, or
-// its directory gone) leaves the last good state in service; the next change reports the
-// error instead, so the damaged file is never overwritten.
-func (s *Store) refreshForRead() {
-	_ = s.refresh()
-}
-
-// normalizeEmail is the form emails are compared and stored in.
-func normalizeEmail(email string) string { return strings.ToLower(email) }
-
-// forUser returns the connections of email in conns, sorted by service id.
-func forUser(conns map[key]services.Connection, email string) []services.Connection {
-	email = normalizeEmail(email)
-	out := []services.Connection{}
-	for k, c := range conns {
-		if k.email == email {
-			out = append(out, c)
-		}
-	}
-	slices.SortFunc(out, compareConnections)
-	return out
-}
-
-// sorted returns every connection in conns, sorted by email, then service id.
-func sorted(conns map[key]services.Connection) []services.Connection {
-	out := slices.AppendSeq(make([]services.Connection, 0, len(conns)), maps.Values(conns))
-	slices.SortFunc(out, compareConnections)
-	return out
-}
-
-// compareConnections orders connections by email, then service id.
-func compareConnections(a, b services.Connection) int {
-	return cmp.Or(strings.Compare(a.UserEmail, b.UserEmail), strings.Compare(a.ServiceID, b.ServiceID))
+	return fmt.Errorf("store: %s: %w", op, err)
 }

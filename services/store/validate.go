@@ -6,10 +6,11 @@ import (
 	"github.com/service-connector/service-connector/services"
 )
 
-// normalize checks c and returns it in the form the store keeps: the email lower-cased, and
-// times in UTC without a monotonic reading, so what is in memory equals what a reload reads.
+// normalizeConnection checks c and returns it in the form the store keeps: the email
+// lower-cased, and times in UTC without a monotonic reading, so what is written equals what
+// is read back.
 // Its errors name the person and the service, never the key.
-func normalize(c services.Connection) (services.Connection, error) {
+func normalizeConnection(c services.Connection) (services.Connection, error) {
 	c.UserEmail = normalizeEmail(c.UserEmail)
 	switch {
 	case !validEmail(c.UserEmail):
@@ -23,6 +24,9 @@ func normalize(c services.Connection) (services.Connection, error) {
 	c.ExpiresAt = c.ExpiresAt.UTC()
 	return c, nil
 }
+
+// normalizeEmail is the form emails are stored and compared in.
+func normalizeEmail(email string) string { return services.LowerASCII(email) }
 
 func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
 

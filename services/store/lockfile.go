@@ -9,9 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lockTimeout bounds the wait for the store's file lock (a variable for the specs);
-// lockPoll is how often it is tried.
-var lockTimeout = 30 * time.Second
+// lockTimeout bounds the wait for a file lock (the migrations', the import's); lockPoll is
+// how often it is tried.
+const lockTimeout = 30 * time.Second
 
 const lockPoll = 5 * time.Millisecond
 
@@ -29,7 +29,7 @@ func lockFile(path string) (unlock func(), err error) {
 		_ = f.Chmod(fileMode)
 	}
 	// Poll rather than block, so a holder that hangs (a command stopped with Ctrl-Z) makes
-	// the change fail after lockTimeout instead of stalling every change behind it.
+	// the start fail after lockTimeout instead of stalling it.
 	deadline := time.Now().Add(lockTimeout)
 	for {
 		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
