@@ -47,12 +47,7 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 		return ServiceState{}, services.Wrap(services.EInternal, err, "read the connection")
 	}
 	if hadPrev && c.state(svc, prev, true).Status == StatusConnected {
-		deliverErr := c.deliverOrMark(ctx, user)
-		st, err := c.stateOf(ctx, svc, user.Email)
-		if err != nil {
-			return st, err
-		}
-		return st, deliverErr
+		return c.deliverAgain(ctx, svc, user)
 	}
 
 	intent, err := c.reserve(ctx, user, svc)
@@ -229,6 +224,22 @@ func (c *Connector) rollback(ctx context.Context, user services.User, intent sto
 		c.opts.Log.Error("could not deliver the restored state; the worker will retry", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
 	}
 	c.revokeNow(ctx, queued...)
+}
+
+// deliverAgain answers a Connect of a live key: nothing is minted, the person's state is
+// delivered again. Like every delivery it is marked pending first, so a portal killed
+// mid-way leaves the worker a delivery to finish (and the temp files to sweep).
+func (c *Connector) deliverAgain(ctx context.Context, svc services.Service, user services.User) (ServiceState, error) {
+	err := c.store.Update(ctx, func(tx *store.Tx) error { return c.markPending(tx, user) })
+	if err != nil {
+		return ServiceState{}, services.Wrap(services.EInternal, err, "mark the delivery")
+	}
+	deliverErr := c.deliverOrMark(ctx, user)
+	st, err := c.stateOf(ctx, svc, user.Email)
+	if err != nil {
+		return st, err
+	}
+	return st, deliverErr
 }
 
 // checkAccountOwner refuses to deliver into a server account that holds the keys of another

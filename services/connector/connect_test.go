@@ -12,6 +12,7 @@ import (
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/delivery"
 	"github.com/service-connector/service-connector/services/exchange"
 )
 
@@ -68,6 +69,20 @@ var _ = Describe("Connector", func() {
 				Expect(again.TokenID).To(Equal(first.TokenID))
 				Expect(w.refs["purchase_orders"].LiveTokens()).To(HaveLen(1))
 				Expect(w.home(".service_env")).To(ContainSubstring("PO_API_KEY=" + first.APIKey.Reveal()))
+			})
+
+			It("marks the delivery pending while it delivers, so a portal killed mid-way leaves the worker something to finish", func() {
+				var pendingDuring bool
+				w.installer.InstallFunc = func(string, delivery.Bundle) error {
+					_, pendingDuring, _ = w.store.Delivery(ctx(), w.alice.Email)
+					return nil
+				}
+				_, err := w.conn.Connect(ctx(), w.alice, "purchase_orders")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(pendingDuring).To(BeTrue())
+				_, pendingAfter, err := w.store.Delivery(ctx(), w.alice.Email)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(pendingAfter).To(BeFalse())
 			})
 		})
 
