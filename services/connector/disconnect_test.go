@@ -10,6 +10,7 @@ import (
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/delivery"
 )
 
 func ctx() context.Context {
@@ -50,6 +51,19 @@ var _ = Describe("Disconnect", func() {
 		state, err := w.conn.Disconnect(ctx(), w.alice, "purchase_orders")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(state.Revocation).To(Equal(connector.RevocationConfirmed))
+	})
+
+	It("revokes the key it queued itself, even when its delivery outlasts the worker's wait and the worker runs meanwhile", func() {
+		w.installer.InstallFunc = func(string, delivery.Bundle) error {
+			w.clock.Advance(10 * time.Second) // past RetryBase, within the store's lease
+			w.conn.Reconcile(ctx())
+			return nil
+		}
+		state, err := w.conn.Disconnect(ctx(), w.alice, "purchase_orders")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(state.Revocation).To(Equal(connector.RevocationConfirmed))
+		Expect(w.whoami("purchase_orders", conn.APIKey)).To(Equal(401))
+		Expect(w.state().Revocations).To(BeEmpty())
 	})
 
 	When("the service is not connected", func() {

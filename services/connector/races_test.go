@@ -172,7 +172,9 @@ var _ = Describe("Changes racing each other", func() {
 		Expect(queued.Attempts).To(Equal(1))
 
 		Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
-			return tx.QueueRevocation(store.Revocation{ServiceID: queued.ServiceID, TokenID: queued.TokenID, Reason: "again", QueuedAt: time.Now()})
+			again, err := tx.QueueRevocation(store.Revocation{ServiceID: queued.ServiceID, TokenID: queued.TokenID, Reason: "again", QueuedAt: time.Now()})
+			Expect(again).To(BeFalse())
+			return err
 		})).To(Succeed())
 
 		Expect(w.state().Revocations).To(ConsistOf(queued))

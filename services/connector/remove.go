@@ -29,7 +29,7 @@ func (c *Connector) RemoveService(ctx context.Context, serviceID, revokeURL stri
 		}
 		byAccount[conn.Username] = append(byAccount[conn.Username], services.User{Email: conn.UserEmail, Username: conn.Username})
 	}
-	var queued []store.Revocation
+	var queued []queuedKey
 	var firstErr error
 	for _, username := range accounts {
 		rs, err := c.removeServiceOf(ctx, byAccount[username], serviceID, revokeURL)
@@ -47,7 +47,7 @@ func (c *Connector) RemoveService(ctx context.Context, serviceID, revokeURL stri
 }
 
 // removeServiceOf removes the connections to the service of people sharing one account.
-func (c *Connector) removeServiceOf(ctx context.Context, people []services.User, serviceID, revokeURL string) ([]store.Revocation, error) {
+func (c *Connector) removeServiceOf(ctx context.Context, people []services.User, serviceID, revokeURL string) ([]queuedKey, error) {
 	ctx, cancel := c.operation(ctx)
 	defer cancel()
 	unlock, err := c.store.Lock(ctx, people[0].Username)

@@ -13,16 +13,25 @@ import (
 // queueFunc puts a key in the revocation queue inside a store change.
 type queueFunc func(store.Revocation) error
 
+// queuedKey is a key a store change queued for revocation. leased says the change queued it
+// afresh, leased to this portal: its first attempt needs no claim, and no worker takes it
+// meanwhile. A key that was queued already keeps its entry and is claimed like any other.
+type queuedKey struct {
+	store.Revocation
+	leased bool
+}
+
 // commitRevocations runs change as one store change; the keys change queues for revocation
 // with queue are returned once it is committed, for the caller to revoke (revokeNow) when its
 // next step allows. A key is thus forgotten and queued in one change, and revoked only after
 // it; a change that fails queues nothing.
-func (c *Connector) commitRevocations(ctx context.Context, change func(tx *store.Tx, queue queueFunc) error) ([]store.Revocation, error) {
-	var queued []store.Revocation
+func (c *Connector) commitRevocations(ctx context.Context, change func(tx *store.Tx, queue queueFunc) error) ([]queuedKey, error) {
+	var queued []queuedKey
 	err := c.store.Update(ctx, func(tx *store.Tx) error {
 		return change(tx, func(r store.Revocation) error {
-			queued = append(queued, r)
-			return tx.QueueRevocation(r)
+			leased, err := tx.QueueRevocation(r)
+			queued = append(queued, queuedKey{Revocation: r, leased: leased})
+			return err
 		})
 	})
 	if err != nil {
@@ -41,9 +50,9 @@ func (c *Connector) updateAndRevoke(ctx context.Context, change func(tx *store.T
 	return nil
 }
 
-// newRevocation is the queue entry of a key to revoke. Whoever queues it tries it at once, so
-// the worker leaves it alone for RetryBase: the one that queued it claims it first, and
-// reports the key revoked when the service confirms.
+// newRevocation is the queue entry of a key to revoke. Whoever queues it holds its lease and
+// tries it at once; the worker takes it after RetryBase if that first attempt failed, or
+// once the lease runs out if the one that queued it died before trying.
 func (c *Connector) newRevocation(serviceID, tokenID, email, why string) store.Revocation {
 	now := c.now()
 	return store.Revocation{ServiceID: serviceID, TokenID: tokenID, UserEmail: email, Reason: why, QueuedAt: now,
@@ -52,7 +61,7 @@ func (c *Connector) newRevocation(serviceID, tokenID, email, why string) store.R
 
 // revokeNow tries queued revocations right away, concurrently, each bounded by callTimeout;
 // what fails stays queued for the worker. It returns how many the services confirmed.
-func (c *Connector) revokeNow(ctx context.Context, queued ...store.Revocation) int {
+func (c *Connector) revokeNow(ctx context.Context, queued ...queuedKey) int {
 	var wg sync.WaitGroup
 	var revoked atomic.Int64
 	for _, r := range queued {
@@ -66,10 +75,14 @@ func (c *Connector) revokeNow(ctx context.Context, queued ...store.Revocation) i
 	return int(revoked.Load())
 }
 
-// tryRevocation claims a queued revocation and makes one attempt at it. It reports false,
-// trying nothing, when another attempt holds the claim (this portal's worker, or another
-// portal): that one reports the outcome, and the key is pending meanwhile.
-func (c *Connector) tryRevocation(ctx context.Context, r store.Revocation) bool {
+// tryRevocation makes one attempt at a queued revocation, claiming it first unless this
+// portal queued it leased. It reports false, trying nothing, when another attempt holds the
+// claim (this portal's worker, or another portal): that one reports the outcome, and the
+// key is pending meanwhile.
+func (c *Connector) tryRevocation(ctx context.Context, r queuedKey) bool {
+	if r.leased {
+		return c.attemptRevocation(ctx, r.Revocation)
+	}
 	claimed, ok, err := c.store.ClaimRevocation(ctx, r.ServiceID, r.TokenID)
 	if err != nil {
 		c.opts.Log.Warn("could not claim a queued revocation; the worker tries it later", "service", r.ServiceID, "token_id", r.TokenID, "err", err)
@@ -187,5 +200,5 @@ func (c *Connector) RetryRevocation(ctx context.Context, serviceID, tokenID stri
 	if err != nil {
 		return false, err
 	}
-	return c.tryRevocation(ctx, r), nil
+	return c.tryRevocation(ctx, queuedKey{Revocation: r}), nil
 }

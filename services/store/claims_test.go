@@ -145,6 +145,34 @@ var _ = DescribeTableSubtree("Claiming due work", func(backend storetest.Backend
 				Expect(n).To(Equal(1), k)
 			}
 		})
+
+		It("leases a freshly queued entry to the portal that queued it, which alone makes its first attempt", func() {
+			var fresh, again bool
+			update(portalA, func(tx *store.Tx) error {
+				var err error
+				fresh, err = tx.QueueRevocation(revocation("crm", "tok_fresh", t0))
+				return err
+			})
+			update(portalB, func(tx *store.Tx) error {
+				var err error
+				again, err = tx.QueueRevocation(revocation("crm", "tok_fresh", t0))
+				return err
+			})
+			Expect([]bool{fresh, again}).To(Equal([]bool{true, false}))
+			clk.Advance(time.Second)
+			_, ok, err := portalB.ClaimRevocation(ctx, "crm", "tok_fresh")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ok).To(BeFalse())
+			for _, p := range []*store.Store{portalA, portalB} {
+				due, err := p.ClaimDueRevocations(ctx, 10)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(tokens(due)).NotTo(ContainElement("tok_fresh"))
+			}
+			clk.Advance(time.Minute)
+			due, err := portalB.ClaimDueRevocations(ctx, 10)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(tokens(due)).To(ContainElement("tok_fresh"))
+		})
 	})
 
 	Describe("deliveries and intents", func() {

@@ -13,8 +13,9 @@ var (
 	putRevocationSQL = upsertSQL("revocations", revocationColumns, "service_id, token_id", leaseCleared)
 	putDeliverySQL   = upsertSQL("deliveries", deliveryColumns, "user_email", leaseCleared)
 	putIntentSQL     = upsertSQL("intents", intentColumns, "request_id", leaseCleared)
-	// queueRevocationSQL keeps an entry already queued as it is, attempts and all.
-	queueRevocationSQL = insertSQL("revocations", revocationColumns) + " ON CONFLICT (service_id, token_id) DO NOTHING"
+	// queueRevocationSQL queues an entry leased to its queuer, and keeps an entry already
+	// queued as it is, attempts, lease and all.
+	queueRevocationSQL = insertSQL("revocations", revocationColumns+", lease_owner, lease_until") + " ON CONFLICT (service_id, token_id) DO NOTHING"
 )
 
 // leaseCleared is the SET clause that ends a lease.

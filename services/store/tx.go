@@ -33,7 +33,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 			_ = sqlTx.Rollback() // the change is abandoned: nothing to keep
 		}
 	}()
-	tx := &Tx{ctx: ctx, q: q, r: reads{q: q, lock: s.dialect.lockRows}}
+	tx := &Tx{ctx: ctx, q: q, r: reads{q: q, lock: s.dialect.lockRows},
+		lease: txLease{owner: s.cfg.Owner, until: s.now().Add(s.cfg.WorkLease)}}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -57,8 +58,16 @@ type Tx struct {
 	ctx   context.Context
 	q     preparedTx
 	r     reads
-	err   error // the first statement that failed: the change must not commit
-	wrote bool  // a statement changed a row
+	lease txLease // the lease of the revocations the change queues
+	err   error   // the first statement that failed: the change must not commit
+	wrote bool    // a statement changed a row
+}
+
+// txLease is the lease a change gives the work it queues: to this Store's owner, until
+// WorkLease from the change's start.
+type txLease struct {
+	owner string
+	until time.Time
 }
 
 // failed records err, the first failure of a statement, and returns it wrapped.
@@ -138,15 +147,20 @@ func (tx *Tx) PutRevocation(r Revocation) error {
 	return err
 }
 
-// QueueRevocation queues r unless its token is queued already, in which case the queued
-// entry, with its attempts, lease and whether it needs attention, is kept as it is.
-func (tx *Tx) QueueRevocation(r Revocation) error {
+// QueueRevocation queues r, leased to this Store as a claim would lease it, unless its token
+// is queued already, in which case the queued entry, with its attempts, lease and whether it
+// needs attention, is kept as it is. It reports whether r was queued: the caller then holds
+// its claim once the change commits, and makes the first attempt without claiming it, so
+// neither a worker nor another portal takes it first; if the caller dies, the lease runs
+// out (or is freed with the dead portal's) and the worker takes it.
+func (tx *Tx) QueueRevocation(r Revocation) (bool, error) {
 	r, err := normalizeRevocation(r)
 	if err != nil {
-		return err
+		return false, err
 	}
-	_, err = tx.exec("queue a revocation", queueRevocationSQL, revocationArgs(r)...)
-	return err
+	lease := []any{tx.lease.owner, unixNano(tx.lease.until)}
+	n, err := tx.exec("queue a revocation", queueRevocationSQL, append(revocationArgs(r), lease...)...)
+	return n > 0, err
 }
 
 // RemoveRevocation takes a token off the queue, and reports whether it was queued.

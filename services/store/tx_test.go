@@ -266,14 +266,23 @@ var _ = DescribeTableSubtree("Store", func(backend storetest.Backend) {
 			r := revocation("crm", "tok_1", t0)
 			r.Attempts, r.LastError, r.NeedsAttention = 4, "503", true
 			update(s, func(tx *store.Tx) error { return tx.PutRevocation(r) })
-			update(s, func(tx *store.Tx) error { return tx.QueueRevocation(revocation("crm", "tok_1", t0)) })
+			var queued bool
+			update(s, func(tx *store.Tx) error {
+				var err error
+				queued, err = tx.QueueRevocation(revocation("crm", "tok_1", t0))
+				return err
+			})
+			Expect(queued).To(BeFalse())
 			got, _, err := s.Revocation(ctx, "crm", "tok_1")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(got).To(Equal(r))
 		})
 
 		It("refuses a revocation without a token id", func() {
-			err := s.Update(ctx, func(tx *store.Tx) error { return tx.QueueRevocation(revocation("crm", "", t0)) })
+			err := s.Update(ctx, func(tx *store.Tx) error {
+				_, err := tx.QueueRevocation(revocation("crm", "", t0))
+				return err
+			})
 			Expect(services.ErrorCode(err)).To(Equal(services.EInvalid))
 		})
 	})
