@@ -291,6 +291,19 @@ var _ = Describe("Keys encrypted at rest", func() {
 			Expect(d.recorded("dave@example.com")).To(HaveLen(3))
 		})
 
+		It("takes the key systemd passes as the credential store-key (LoadCredential=) when SC_STORE_KEY_FILE is unset", func() {
+			creds := GinkgoT().TempDir()
+			path := filepath.Join(creds, "store-key")
+			Expect(os.WriteFile(path, keyring.NewKeyLine(), 0o400)).To(Succeed())
+			keys, err := keyring.LoadFile(path)
+			Expect(err).NotTo(HaveOccurred())
+
+			code, stdout, stderr := run(map[string]string{"SC_DATA_DIR": GinkgoT().TempDir(), "CREDENTIALS_DIRECTORY": creds}, "rekey")
+
+			Expect(code).To(Equal(0), stderr)
+			Expect(stdout).To(HavePrefix("service-connector rekey: 0 API keys re-sealed under key " + keys.SealingID() + "; every API key is sealed under it"))
+		})
+
 		It("needs a key file, and says so", func() {
 			code, _, stderr := run(map[string]string{"SC_DATA_DIR": GinkgoT().TempDir()}, "rekey")
 			Expect(code).To(Equal(2))
