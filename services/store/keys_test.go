@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
@@ -154,7 +156,11 @@ var _ = DescribeTableSubtree("API keys encrypted at rest", func(backend storetes
 		Expect(apiKey).To(Equal(conns[0].APIKey.Reveal()))
 		Expect(keyID).To(BeEmpty())
 
+		log := gbytes.NewBuffer()
+		cfg.Log = slog.New(slog.NewTextHandler(log, nil))
 		s = reopen(s, cfg, ring(1))
+		Expect(log).To(gbytes.Say(`API keys are stored in plain text.*run .service-connector rekey. to seal them all now" keys=%d sealing_key_id=%s`, len(conns), ring(1).SealingID()))
+		Expect(string(log.Contents())).NotTo(ContainSubstring(keyMark))
 		expectAll(s)
 		put(s, conns[0])
 		_, keyID = stored(s, conns[0].UserEmail, conns[0].ServiceID)

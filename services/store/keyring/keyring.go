@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,7 +115,11 @@ func LoadFile(path string) (*Keyring, error) {
 func readPrivate(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open %s: %w", path, errors.Unwrap(err))
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err // the path is named once
+		}
+		return nil, fmt.Errorf("cannot open %s: %w", path, err)
 	}
 	defer func() { _ = f.Close() }() // read-only use
 	info, err := f.Stat()
