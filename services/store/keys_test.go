@@ -256,6 +256,20 @@ var _ = DescribeTableSubtree("API keys encrypted at rest", func(backend storetes
 		expectNoKeyIn(err)
 	})
 
+	It("says so, without the key, when another portal sealed a record under a key this one was not given", func() {
+		cfg.Keys = ring(1)
+		old := storetest.Open(cfg)
+		cfg.Keys = ring(2, 1)
+		rotated := storetest.Open(cfg)
+		put(rotated, conns[0])
+
+		got, _, err := old.Get(ctx, conns[0].UserEmail, conns[0].ServiceID)
+		Expect(err).To(MatchError(keyring.ErrUnknownKey))
+		Expect(err).To(MatchError(ContainSubstring("ann@example.com's connection to crm (token " + conns[0].TokenID + ", key id " + ring(2).SealingID() + ")")))
+		Expect(got.APIKey).To(BeEmpty())
+		expectNoKeyIn(err)
+	})
+
 	DescribeTable("never returns a key that does not open in its record, and says so without the sealed bytes",
 		func(tamper func(s *store.Store, sealed string) string) {
 			cfg.Keys = ring(1)
