@@ -76,7 +76,7 @@ func (s *Store) moveIn(ctx context.Context, path string) (bool, error) {
 	if err := s.importState(ctx, st, hex.EncodeToString(sum[:])); err != nil {
 		return false, err
 	}
-	if err := s.setAside(path, data); err != nil {
+	if err := s.setAside(path, doc); err != nil {
 		return false, err
 	}
 	return true, syncDir(filepath.Dir(path))
@@ -88,7 +88,7 @@ func (s *Store) moveIn(ctx context.Context, path string) (bool, error) {
 // keeps every record but its key (api_key empty): what was imported stays readable for the
 // operator, and no key is left in plain text beside the database. Without one, the file is
 // renamed as it is, and a warning says it holds the keys.
-func (s *Store) setAside(path string, data []byte) error {
+func (s *Store) setAside(path string, doc jsonfile.Document) error {
 	target := path + ImportedSuffix
 	if s.keys.ring == nil {
 		if err := os.Rename(path, target); err != nil {
@@ -98,7 +98,7 @@ func (s *Store) setAside(path string, data []byte) error {
 			"delete the file once you no longer need it, and set SC_STORE_KEY_FILE", "file", target)
 		return nil
 	}
-	redacted, err := withoutKeys(data)
+	redacted, err := withoutKeys(doc)
 	if err != nil {
 		return fmt.Errorf("set the imported file aside: %w", err)
 	}
@@ -112,32 +112,16 @@ func (s *Store) setAside(path string, data []byte) error {
 	return nil
 }
 
-// withoutKeys is a store file's content with the api_key of every connection emptied and
-// everything else as it was.
-func withoutKeys(data []byte) ([]byte, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, err
+// withoutKeys is a store file's decoded content with the api_key of every connection emptied,
+// encoded again: the decoder refuses any field it does not know, so nothing else is lost.
+func withoutKeys(doc jsonfile.Document) ([]byte, error) {
+	conns := make([]services.Connection, len(doc.Connections))
+	for i, c := range doc.Connections {
+		c.APIKey = ""
+		conns[i] = c
 	}
-	var conns []map[string]json.RawMessage
-	if raw, ok := top["connections"]; ok {
-		if err := json.Unmarshal(raw, &conns); err != nil {
-			return nil, err
-		}
-	}
-	for _, c := range conns {
-		if _, ok := c["api_key"]; ok {
-			c["api_key"] = json.RawMessage(`""`)
-		}
-	}
-	if conns != nil {
-		raw, err := json.Marshal(conns)
-		if err != nil {
-			return nil, err
-		}
-		top["connections"] = raw
-	}
-	return json.MarshalIndent(top, "", "  ")
+	doc.Connections = conns
+	return json.Marshal(doc)
 }
 
 // writePrivate writes data to path (mode 0600) whole or not at all: written aside, synced,

@@ -332,7 +332,7 @@ var _ = DescribeTableSubtree("API keys encrypted at rest", func(backend storetes
 			left, err := os.ReadFile(jsonPath + ".imported")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(string(left)).NotTo(ContainSubstring(keyMark))
-			Expect(string(left)).To(And(ContainSubstring("bob@example.com"), ContainSubstring(`"api_key": ""`), ContainSubstring(conns[3].TokenID)))
+			Expect(string(left)).To(And(ContainSubstring("bob@example.com"), ContainSubstring(`"api_key":""`), ContainSubstring(conns[3].TokenID)))
 			info, err := os.Stat(jsonPath + ".imported")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(info.Mode().Perm()).To(Equal(os.FileMode(0o600)))
