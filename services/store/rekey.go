@@ -110,7 +110,7 @@ func (s *Store) Rekey(ctx context.Context, batch int) (RekeyReport, error) {
 			case <-time.After(time.Duration(pass) * 50 * time.Millisecond):
 			}
 		}
-		if _, err := s.rekeyPass(ctx, batch, &report, failed); err != nil {
+		if err := s.rekeyPass(ctx, batch, &report, failed); err != nil {
 			return report, err
 		}
 		remaining, err := s.notUnder(ctx, report.SealingID)
@@ -154,10 +154,9 @@ func (s *Store) notUnder(ctx context.Context, keyID string) (map[string]int, err
 }
 
 // rekeyPass goes once through the records not under the sealing key, in key order, batch
-// by batch, and returns how many it re-sealed.
-func (s *Store) rekeyPass(ctx context.Context, batch int, report *RekeyReport, failed map[string]bool) (int, error) {
+// by batch, adding what it did to report; failed holds the records reported as failed.
+func (s *Store) rekeyPass(ctx context.Context, batch int, report *RekeyReport, failed map[string]bool) error {
 	var afterEmail, afterService string
-	total := 0
 	for {
 		var rows []sealedRow
 		resealed := map[string]int{}
@@ -191,11 +190,10 @@ func (s *Store) rekeyPass(ctx context.Context, batch int, report *RekeyReport, f
 			return nil
 		})
 		if err != nil {
-			return total, err
+			return err
 		}
 		for id, n := range resealed {
 			report.Resealed[id] += n
-			total += n
 		}
 		for _, f := range failures {
 			name := f.UserEmail + "\x00" + f.ServiceID + "\x00" + f.TokenID
@@ -205,7 +203,7 @@ func (s *Store) rekeyPass(ctx context.Context, batch int, report *RekeyReport, f
 			}
 		}
 		if len(rows) < batch {
-			return total, nil
+			return nil
 		}
 		last := rows[len(rows)-1].c
 		afterEmail, afterService = last.UserEmail, last.ServiceID
