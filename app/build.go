@@ -76,7 +76,7 @@ func newConnector(cfg Config, st *store.Store, setup connectorSetup, log *slog.L
 // connector's 45 seconds, and a failed connect's rollback after them. With metrics, the
 // durable commit of each change is timed for them.
 func openStore(ctx context.Context, cfg Config, dataDir string, sessionSecret services.Secret, m *metrics.Metrics, log *slog.Logger) (*store.Store, error) {
-	storeCfg := store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: dataDir, SessionSecret: sessionSecret, Log: log}
+	storeCfg := store.Config{DatabaseURL: cfg.DatabaseURL, DataDir: dataDir, SessionSecret: sessionSecret, Keys: cfg.StoreKeys, Log: log}
 	if m != nil {
 		storeCfg.ObserveCommit = m.ObserveCommit
 	}

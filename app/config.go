@@ -13,6 +13,7 @@ import (
 	"github.com/service-connector/service-connector/deploy/refservice"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/store/keyring"
 )
 
 // Config is the portal's configuration, read from SC_* environment variables.
@@ -21,6 +22,8 @@ type Config struct {
 	MetricsAddr      string            // SC_METRICS_ADDR; empty: no metrics are served
 	DataDir          string            // SC_DATA_DIR
 	DatabaseURL      services.Secret   // SC_DATABASE_URL or SC_DATABASE_URL_FILE; empty means SQLite in DataDir
+	StoreKeyFile     string            // SC_STORE_KEY_FILE, or $CREDENTIALS_DIRECTORY/store-key when systemd passes it
+	StoreKeys        *keyring.Keyring  // the keys of StoreKeyFile, loaded by the command (loadStoreKeys); nil: none
 	DemoServicesAddr string            // SC_DEMO_SERVICES_ADDR
 	RegistryFile     string            // SC_REGISTRY_FILE; empty in the demo means the embedded example
 	SkillsDir        string            // SC_SKILLS_DIR; default: "skills" beside the registry file
@@ -51,6 +54,7 @@ func loadConfig(getenv func(string) string) (Config, []string) {
 		RegistryFile:     getenv("SC_REGISTRY_FILE"),
 		SkillsDir:        getenv("SC_SKILLS_DIR"),
 		UserMapFile:      getenv("SC_USER_MAP_FILE"),
+		StoreKeyFile:     storeKeyFile(getenv),
 		AdminEmails:      splitList(getenv("SC_ADMIN_EMAILS")),
 		LogLevel:         envOr(getenv, "SC_LOG_LEVEL", "info"),
 		getenv:           getenv,

@@ -62,7 +62,7 @@ var _ = DescribeTable("The demo killed with SIGKILL in the middle of a storm", L
 			Eventually(session, 10*time.Second).Should(gexec.Exit())
 			wg.Wait()
 
-			s, err := store.Open(context.Background(), store.Config{DataDir: dataDir, DatabaseURL: services.Secret(d.databaseURL), Log: discardLog()})
+			s, err := store.Open(context.Background(), store.Config{DataDir: dataDir, DatabaseURL: services.Secret(d.databaseURL), Keys: d.storeKeys(), Log: discardLog()})
 			Expect(err).NotTo(HaveOccurred(), "the database opens after kill %d", kill+1)
 			left := storetest.State(s)
 			s.Close()

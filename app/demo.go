@@ -57,6 +57,10 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return 2
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	if err := demoStoreKeys(&cfg, log); err != nil {
+		fmt.Fprintln(stderr, "service-connector demo:", err)
+		return 2
+	}
 	if cfg.SessionSecret == "" {
 		cfg.SessionSecret = randomSecret() // sessions last as long as this run
 	}

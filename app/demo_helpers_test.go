@@ -21,6 +21,7 @@ import (
 	"github.com/service-connector/service-connector/app"
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/keyring"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
@@ -144,7 +145,16 @@ func (d *demo) liveTokens(serviceID string) []string {
 // ends.
 func (d *demo) openStore() *store.Store {
 	GinkgoHelper()
-	return storetest.Open(store.Config{DataDir: d.dataDir, DatabaseURL: services.Secret(d.databaseURL), Log: discardLog()})
+	return storetest.Open(store.Config{DataDir: d.dataDir, DatabaseURL: services.Secret(d.databaseURL), Keys: d.storeKeys(), Log: discardLog()})
+}
+
+// storeKeys are the keys the demo made in its data dir on first start, which seal the API
+// keys in its database.
+func (d *demo) storeKeys() *keyring.Keyring {
+	GinkgoHelper()
+	keys, err := keyring.LoadFile(filepath.Join(d.dataDir, "store.key"))
+	Expect(err).NotTo(HaveOccurred())
+	return keys
 }
 
 // requests counts the requests the portal answered for method and route (the route as gin

@@ -130,6 +130,7 @@ func loadOffboardConfig(getenv func(string) string) (serveConfig, []string) {
 	if cfg.RegistryFile == "" {
 		problems = append(problems, "SC_REGISTRY_FILE is required: the path of service_connectors.json (or use --demo)")
 	}
+	problems = append(problems, loadStoreKeys(&cfg.Config, false)...)
 	if info, err := os.Stat(cfg.Helper); err != nil || info.IsDir() {
 		problems = append(problems, fmt.Sprintf("SC_HELPER: the delivery helper %s does not exist", cfg.Helper))
 	}
@@ -181,6 +182,9 @@ func demoOffboardConnector(ctx context.Context, cfg Config, log *slog.Logger) (*
 	}
 	if info, err := os.Stat(dataDir); err != nil || !info.IsDir() {
 		return nil, nil, fmt.Errorf("SC_DATA_DIR: %s is not the demo's data dir (it does not exist)", dataDir)
+	}
+	if problems := demoDataKeys(&cfg, dataDir); len(problems) > 0 {
+		return nil, nil, fmt.Errorf("%s", problems[0])
 	}
 	reg, err := demoRegistry(cfg, "http://"+cfg.DemoServicesAddr+"/")
 	if err != nil {

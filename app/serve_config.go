@@ -50,6 +50,7 @@ func loadServeConfig(getenv func(string) string) (serveConfig, []string) {
 			problems = append(problems, fmt.Sprintf("SC_SESSION_SECRET is too short (%d bytes): it must be at least %d bytes", n, minSessionSecret))
 		}
 	}
+	problems = append(problems, loadStoreKeys(&cfg.Config, true)...)
 	problems = append(problems, baseURLProblems(cfg.BaseURL)...)
 	if cfg.GoogleClientID == "" {
 		problems = append(problems, "SC_GOOGLE_CLIENT_ID is required: the OAuth client id from the Google Cloud console")

@@ -83,6 +83,7 @@ var _ = Describe("serve delivering through sudo into a real home", Label("root",
 
 		google := newFakeGoogle()
 		portal = startE2EServe(map[string]string{
+			"SC_STORE_KEY_FILE":         storeKeyFile(),
 			"SC_DATA_DIR":               dataDir,
 			"SC_REGISTRY_FILE":          regFile,
 			"SC_SKILLS_DIR":             skills,

@@ -58,6 +58,7 @@ func serveEnv() map[string]string {
 	userMap := filepath.Join(dir, "users.json")
 	Expect(os.WriteFile(userMap, []byte(`{"alice@example.com": "`+me.Username+`"}`), 0o600)).To(Succeed())
 	return map[string]string{
+		"SC_STORE_KEY_FILE":         storeKeyFile(),
 		"SC_ADDR":                   "127.0.0.1:0",
 		"SC_DATA_DIR":               dataDir,
 		"SC_REGISTRY_FILE":          regFile,

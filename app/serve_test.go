@@ -21,12 +21,16 @@ var _ = Describe("serve", func() {
 			func(change func(env map[string]string), line string) {
 				change(env)
 				line = strings.ReplaceAll(line, "DATADIR", env["SC_DATA_DIR"])
+				line = strings.ReplaceAll(line, "KEYFILE", env["SC_STORE_KEY_FILE"])
 				code, stderr := runServe(env)
 				Expect(code).To(Equal(2))
 				Expect(strings.Split(strings.TrimRight(stderr, "\n"), "\n")).To(Equal([]string{"service-connector serve: " + line}))
 				Expect(stderr).NotTo(ContainSubstring(testClientSecret))
 				Expect(stderr).NotTo(ContainSubstring("po-shared-secret"))
 				Expect(stderr).NotTo(ContainSubstring("hunter2"))
+				if key, err := os.ReadFile(env["SC_STORE_KEY_FILE"]); err == nil {
+					Expect(stderr).NotTo(ContainSubstring(strings.TrimSpace(string(key))))
+				}
 			},
 			Entry("no registry", func(e map[string]string) { delete(e, "SC_REGISTRY_FILE") },
 				"SC_REGISTRY_FILE is required: the path of service_connectors.json"),
@@ -59,6 +63,11 @@ var _ = Describe("serve", func() {
 				e["SC_DATABASE_URL"] = "postgres://portal@db.internal/sc"
 				e["SC_DATABASE_URL_FILE"] = "/nonexistent/url"
 			}, "SC_DATABASE_URL and SC_DATABASE_URL_FILE are both set: set one"),
+			Entry("no key file to encrypt API keys at rest", func(e map[string]string) { delete(e, "SC_STORE_KEY_FILE") },
+				"SC_STORE_KEY_FILE is required: the file of the keys that encrypt API keys at rest (deploy.sh makes one; or `(umask 077; head -c 32 /dev/urandom | base64 > store.key)`)"),
+			Entry("a key file others may read, without a byte of it", func(e map[string]string) {
+				Expect(os.Chmod(e["SC_STORE_KEY_FILE"], 0o640)).To(Succeed())
+			}, "SC_STORE_KEY_FILE: KEYFILE is open to group or others (mode 0640): it holds the keys of every API key at rest; chmod 600 it"),
 			Entry("a data dir open to others", func(e map[string]string) {
 				Expect(os.Chmod(e["SC_DATA_DIR"], 0o755)).To(Succeed())
 			}, "SC_DATA_DIR: DATADIR is open to group or others (mode 0755): chmod 700 it"),
@@ -74,6 +83,7 @@ var _ = Describe("serve", func() {
 				"service-connector serve: SC_GOOGLE_CLIENT_ID is required",
 				"service-connector serve: SC_GOOGLE_CLIENT_SECRET (or SC_GOOGLE_CLIENT_SECRET_FILE) is required",
 				"service-connector serve: SC_ALLOWED_DOMAINS is required",
+				"service-connector serve: SC_STORE_KEY_FILE is required",
 			} {
 				Expect(stderr).To(ContainSubstring(line))
 			}

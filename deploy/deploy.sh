@@ -7,9 +7,11 @@
 # but what the build changed. It creates the system user, the private data dir, installs the
 # binaries (the helper root:root 0755), the sudoers snippet (checked by visudo -cf first,
 # then 0440), the systemd unit, the example registry and skills (only when missing, so an
-# admin's edits stay), and the environment file from its template (only when missing; mode
-# 640; its content is never printed). With --root DIR everything goes under DIR and nothing
-# on the host changes: no host user, no systemctl.
+# admin's edits stay), the environment file from its template (only when missing; mode
+# 640; its content is never printed), and the key that encrypts API keys at rest
+# (/etc/service-connector/store.key, root:root 0400, made only when missing, never printed;
+# the unit hands it to the portal with LoadCredential=). With --root DIR everything goes
+# under DIR and nothing on the host changes: no host user, no systemctl.
 set -euo pipefail
 umask 022
 
@@ -24,7 +26,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--root) [ $# -ge 2 ] || die "--root needs a directory"; root=$(cd "$2" && pwd) || die "no directory $2"; shift 2 ;;
 	--bin) [ $# -ge 2 ] || die "--bin needs a directory"; bin=$2; shift 2 ;;
-	-h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
 	*) die "unknown argument $1 (try --help)" ;;
 	esac
 done
@@ -121,6 +123,30 @@ for skill in "$here"/skills/sc_*.md; do
 done
 # The environment file holds secrets: created from the template once, never printed.
 install_once "$here/service-connector.env.example" "$etc/service-connector.env" "0:${owner#*:}" 0640
+
+# The key that encrypts API keys at rest: 32 random bytes in base64, made once, root's alone.
+# An admin's rotated file (a new key above the old) is kept as it is; only its owner and
+# mode are put right. Written aside and linked into place, so it is there whole or not at all.
+ensure_store_key() {
+	local key="$etc/store.key" tmp
+	if [ -e "$key" ] || [ -L "$key" ]; then
+		[ -f "$key" ] && [ ! -L "$key" ] || die "$key is not a regular file"
+		chown 0:0 "$key"
+		chmod 0400 "$key"
+		return
+	fi
+	tmp=$(mktemp "$etc/.deploy.XXXXXX")
+	chmod 0400 "$tmp"
+	{
+		echo "# Service Connector: the key that encrypts API keys at rest. Keep it apart from the database and its backups."
+		head -c 32 /dev/urandom | base64
+	} >"$tmp"
+	chown 0:0 "$tmp"
+	ln "$tmp" "$key" || { rm -f "$tmp"; die "could not create $key"; }
+	rm -f "$tmp"
+	echo "deploy.sh: made $key (the key that encrypts API keys at rest): back it up apart from the database"
+}
+ensure_store_key
 
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then
 	systemctl daemon-reload

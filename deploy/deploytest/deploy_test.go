@@ -12,6 +12,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/service-connector/service-connector/services/store/keyring"
 )
 
 // The settings that turn on NoNewPrivileges for a non-root unit, which would break sudo.
@@ -57,6 +59,34 @@ var _ = Describe("deploy.sh --root", func() {
 		}
 		out, err := exec.Command("visudo", "-cf", filepath.Join(root, "etc/sudoers.d/service-connector")).CombinedOutput()
 		Expect(err).NotTo(HaveOccurred(), string(out))
+		expectNode(root, "etc/service-connector/store.key", 0, 0o400, 0, 0)
+	})
+
+	It("makes the key that encrypts API keys at rest once, root's alone, and never prints it", func() {
+		keyPath := filepath.Join(root, "etc/service-connector/store.key")
+
+		out := deploy()
+
+		Expect(out).To(ContainSubstring("made " + keyPath))
+		keys, err := keyring.LoadFile(keyPath)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(keys.IDs()).To(HaveLen(1))
+		first := string(must(os.ReadFile(keyPath)))
+		for _, line := range strings.Split(first, "\n") {
+			if line != "" && !strings.HasPrefix(line, "#") {
+				Expect(out).NotTo(ContainSubstring(line))
+			}
+		}
+
+		By("keeping it, and an admin's rotated file, on the next runs")
+		Expect(deploy()).NotTo(ContainSubstring("made " + keyPath))
+		Expect(os.ReadFile(keyPath)).To(Equal([]byte(first)))
+		rotated := string(keyring.NewKeyLine()) + first
+		Expect(os.Chmod(keyPath, 0o600)).To(Succeed())
+		Expect(os.WriteFile(keyPath, []byte(rotated), 0o600)).To(Succeed())
+		deploy()
+		Expect(os.ReadFile(keyPath)).To(Equal([]byte(rotated)))
+		expectNode(root, "etc/service-connector/store.key", 0, 0o400, 0, 0)
 	})
 
 	It("changes nothing when run a second time", func() {
@@ -106,6 +136,8 @@ var _ = Describe("deploy.sh --root", func() {
 		Expect(unit).To(ContainSubstring("\nUser=service-connector\n"))
 		Expect(unit).To(ContainSubstring("\nEnvironmentFile=/etc/service-connector/service-connector.env\n"))
 		Expect(unit).To(ContainSubstring("\nExecStart=/usr/local/bin/service-connector serve\n"))
+		Expect(unit).To(ContainSubstring("\nLoadCredential=store-key:/etc/service-connector/store.key\n"))
+		Expect(unit).To(ContainSubstring("\nEnvironment=SC_STORE_KEY_FILE=%d/store-key\n"))
 
 		analyze, err := exec.LookPath("systemd-analyze")
 		if err != nil {

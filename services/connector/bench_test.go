@@ -21,6 +21,7 @@ import (
 	"github.com/service-connector/service-connector/services/exchange"
 	"github.com/service-connector/service-connector/services/registry"
 	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/keyring"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
@@ -125,7 +126,11 @@ func benchConnector(b *testing.B, people int) (*connector.Connector, *timedExcha
 	if err := storetest.WriteFileStore(dir, store.State{Connections: storetest.People(people)}); err != nil {
 		b.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), store.Config{DataDir: dir, Log: log})
+	keys, err := keyring.Parse(keyring.NewKeyLine()) // the keys sealed at rest, as the demo's
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), store.Config{DataDir: dir, Keys: keys, Log: log})
 	if err != nil {
 		b.Fatal(err)
 	}

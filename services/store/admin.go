@@ -35,7 +35,7 @@ func (s *Store) Connections(ctx context.Context, f ConnectionFilter, p Page) ([]
 		return nil, 0, storeError("count connections", err)
 	}
 	page, pargs := p.clause(len(args) + 1)
-	cs, err := queryAll(ctx, s.readQ, scanConnection,
+	cs, err := queryAll(ctx, s.readQ, s.keys.scanConnection,
 		"SELECT "+connectionColumns+" FROM connections "+where+" ORDER BY user_email, service_id"+page, append(args, pargs...)...)
 	return cs, total, storeError("list connections", err)
 }

@@ -12,12 +12,13 @@ import (
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/keyring"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
 // BenchmarkStoreChange measures one store change of a Connect (read the person's connection,
-// record the new key, its exchange intent and the pending delivery, in one transaction) on
-// SQLite with durable commits (fsync on), at 1,000, 10,000 and 100,000 people with three
+// opening its key, record the new key, sealed, its exchange intent and the pending delivery,
+// in one transaction) on SQLite with durable commits (fsync on), at 1,000, 10,000 and 100,000 people with three
 // connections each. It prints the p50 and p99 at each size and their growth: a change reads
 // and writes only that person's rows, so the ratio stays near 1.
 func BenchmarkStoreChange(b *testing.B) {
@@ -72,14 +73,19 @@ func connectChange(ctx context.Context, s *store.Store, person, round int) error
 }
 
 // seededStore opens a SQLite store in a temp dir holding people people, three connections
-// each, moved in from a connections.json as a first start would.
+// each, moved in from a connections.json as a first start would, their keys sealed at rest
+// as the portal seals them.
 func seededStore(b *testing.B, people int) *store.Store {
 	b.Helper()
 	dir := b.TempDir()
 	if err := storetest.WriteFileStore(dir, store.State{Connections: storetest.People(people)}); err != nil {
 		b.Fatal(err)
 	}
-	s, err := store.Open(context.Background(), store.Config{DataDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	keys, err := keyring.Parse(keyring.NewKeyLine())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := store.Open(context.Background(), store.Config{DataDir: dir, Keys: keys, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}

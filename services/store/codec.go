@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"time"
-
-	"github.com/service-connector/service-connector/services"
 )
 
 // unixNano is how a time is stored: nanoseconds since 1970 UTC, 0 for the zero time.
@@ -62,26 +60,6 @@ func queryOne[T any](ctx context.Context, q querier, scan func(scanner) (T, erro
 }
 
 const connectionColumns = "user_email, service_id, username, token_id, api_key, key_id, connected_at, expires_at, revoke_url"
-
-func scanConnection(row scanner) (services.Connection, error) {
-	var c services.Connection
-	var stored, keyID string
-	var connected, expires int64
-	if err := row.Scan(&c.UserEmail, &c.ServiceID, &c.Username, &c.TokenID, &stored, &keyID, &connected, &expires, &c.RevokeURL); err != nil {
-		return c, err
-	}
-	key, err := openKey(stored, keyID)
-	if err != nil {
-		return c, err
-	}
-	c.APIKey, c.ConnectedAt, c.ExpiresAt = key, fromUnixNano(connected), fromUnixNano(expires)
-	return c, nil
-}
-
-func connectionArgs(c services.Connection) []any {
-	stored, keyID := sealKey(c.APIKey)
-	return []any{c.UserEmail, c.ServiceID, c.Username, c.TokenID, stored, keyID, unixNano(c.ConnectedAt), unixNano(c.ExpiresAt), c.RevokeURL}
-}
 
 const revocationColumns = "service_id, token_id, user_email, reason, revoke_url, queued_at, attempts, next_attempt_at, last_error, needs_attention"
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store/jsonfile"
 )
 
@@ -23,7 +25,8 @@ const ImportedSuffix = ".imported"
 // importFile moves the data dir's connections.json, if there is one, into the database:
 // every record in one transaction, then the file renamed connections.json.imported. A
 // failure part-way (a crash, a bad record) leaves the file as it was and the database
-// without any of it, so the next start imports it again. The file's lock (the one the file
+// without any of it, so the next start imports it again. With a key to seal them, the API
+// keys are sealed, and the file is set aside without them (see setAside). The file's lock (the one the file
 // store took for every change) is held throughout, so a portal of an earlier version still
 // running on the file cannot change it between the read and the rename.
 //
@@ -73,10 +76,74 @@ func (s *Store) moveIn(ctx context.Context, path string) (bool, error) {
 	if err := s.importState(ctx, st, hex.EncodeToString(sum[:])); err != nil {
 		return false, err
 	}
-	if err := os.Rename(path, path+ImportedSuffix); err != nil {
-		return false, fmt.Errorf("rename it after the import: %w", err)
+	if err := s.setAside(path, doc); err != nil {
+		return false, err
 	}
 	return true, syncDir(filepath.Dir(path))
+}
+
+// setAside leaves connections.json, imported, as connections.json.imported. The file holds
+// every API key in plain text. With a key to seal them (Config.Keys), the database's copy
+// is sealed and was proven to open before the import committed, so the set-aside copy
+// keeps every record but its key (api_key empty): what was imported stays readable for the
+// operator, and no key is left in plain text beside the database. Without one, the file is
+// renamed as it is, and a warning says it holds the keys.
+func (s *Store) setAside(path string, doc jsonfile.Document) error {
+	target := path + ImportedSuffix
+	if s.keys.ring == nil {
+		if err := os.Rename(path, target); err != nil {
+			return fmt.Errorf("rename it after the import: %w", err)
+		}
+		s.cfg.Log.Warn("the imported file holds every API key it had in plain text, and so does the database, since no SC_STORE_KEY_FILE was given: "+
+			"delete the file once you no longer need it, and set SC_STORE_KEY_FILE", "file", target)
+		return nil
+	}
+	redacted, err := withoutKeys(doc)
+	if err != nil {
+		return fmt.Errorf("set the imported file aside: %w", err)
+	}
+	if err := writePrivate(target, redacted); err != nil {
+		return fmt.Errorf("set the imported file aside: %w", err)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove it after the import: %w", err)
+	}
+	s.cfg.Log.Info("the imported file's API keys are sealed in the database; the file is kept without them", "file", target)
+	return nil
+}
+
+// withoutKeys is a store file's decoded content with the api_key of every connection emptied,
+// encoded again: the decoder refuses any field it does not know, so nothing else is lost.
+func withoutKeys(doc jsonfile.Document) ([]byte, error) {
+	conns := make([]services.Connection, len(doc.Connections))
+	for i, c := range doc.Connections {
+		c.APIKey = ""
+		conns[i] = c
+	}
+	doc.Connections = conns
+	return json.Marshal(doc)
+}
+
+// writePrivate writes data to path (mode 0600) whole or not at all: written aside, synced,
+// then renamed into place.
+func writePrivate(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".import-*")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.Remove(tmp.Name()) }() // gone once renamed
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // readRegular reads the regular file at path; anything else (a symlink, a directory) is
@@ -178,7 +245,36 @@ func (s *Store) importState(ctx context.Context, st State, digest string) error 
 	if err := s.insertAll(ctx, tx, st); err != nil {
 		return err
 	}
+	if err := s.checkImported(ctx, tx, st.Connections); err != nil {
+		return err
+	}
 	return storeError("commit the import", tx.Commit())
+}
+
+// checkImported reads every imported connection back in the import's transaction and
+// opens its key: the import commits only when each opens to the key of the file, since
+// the file's copy of the keys is not kept (see setAside).
+func (s *Store) checkImported(ctx context.Context, tx *sql.Tx, want []services.Connection) error {
+	if s.keys.ring == nil {
+		return nil
+	}
+	keys := make(map[string]services.Secret, len(want))
+	for _, c := range want {
+		keys[c.UserEmail+"\x00"+c.ServiceID] = c.APIKey
+	}
+	got, err := queryAll(ctx, tx, s.keys.scanConnection, "SELECT "+connectionColumns+" FROM connections")
+	if err != nil {
+		return fmt.Errorf("read the imported keys back: %w", err)
+	}
+	if len(got) != len(want) {
+		return fmt.Errorf("read the imported keys back: %d connections, not %d", len(got), len(want))
+	}
+	for _, c := range got {
+		if k, ok := keys[c.UserEmail+"\x00"+c.ServiceID]; !ok || k != c.APIKey {
+			return fmt.Errorf("read the imported keys back: the key of %s's connection to %s does not open to the file's", c.UserEmail, c.ServiceID)
+		}
+	}
+	return nil
 }
 
 // insertAll writes every record of st with prepared statements.
@@ -201,7 +297,7 @@ func (s *Store) insertAll(ctx context.Context, tx *sql.Tx, st State) error {
 		}
 		return nil
 	}
-	if err := insert("connection", putConnectionSQL, len(st.Connections), func(i int) []any { return connectionArgs(st.Connections[i]) }); err != nil {
+	if err := insert("connection", putConnectionSQL, len(st.Connections), func(i int) []any { return s.keys.connectionArgs(st.Connections[i]) }); err != nil {
 		return err
 	}
 	if err := insert("revocation", putRevocationSQL, len(st.Revocations), func(i int) []any { return revocationArgs(st.Revocations[i]) }); err != nil {

@@ -70,7 +70,7 @@ func newStore(cfg Config, d dialect, write, read *sql.DB, path string) *Store {
 		p = *cfg.process
 	}
 	s := &Store{cfg: cfg, dialect: d, write: write, read: read, path: path, locks: newLocalLocks(),
-		process: p, reaper: &reaper{interval: time.Second}}
+		process: p, reaper: &reaper{interval: time.Second}, keys: sealer{ring: cfg.Keys}}
 	s.writeQ, s.readQ = newPreparedDB(write), newPreparedDB(read)
 	if read == write {
 		s.readQ = s.writeQ

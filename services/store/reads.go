@@ -13,22 +13,23 @@ import (
 type reads struct {
 	q    querier
 	lock string
+	keys sealer
 }
 
 func (r reads) get(ctx context.Context, email, serviceID string) (services.Connection, bool, error) {
-	return queryOne(ctx, r.q, scanConnection,
+	return queryOne(ctx, r.q, r.keys.scanConnection,
 		"SELECT "+connectionColumns+" FROM connections WHERE user_email = $1 AND service_id = $2"+r.lock,
 		normalizeEmail(email), serviceID)
 }
 
 func (r reads) forUser(ctx context.Context, email string) ([]services.Connection, error) {
-	return queryAll(ctx, r.q, scanConnection,
+	return queryAll(ctx, r.q, r.keys.scanConnection,
 		"SELECT "+connectionColumns+" FROM connections WHERE user_email = $1 ORDER BY service_id"+r.lock,
 		normalizeEmail(email))
 }
 
 func (r reads) connectionsOf(ctx context.Context, serviceID string) ([]services.Connection, error) {
-	return queryAll(ctx, r.q, scanConnection,
+	return queryAll(ctx, r.q, r.keys.scanConnection,
 		"SELECT "+connectionColumns+" FROM connections WHERE service_id = $1 ORDER BY user_email"+r.lock,
 		serviceID)
 }
@@ -73,7 +74,7 @@ func (r reads) intentsOf(ctx context.Context, email string) ([]Intent, error) {
 }
 
 // reads returns the Store's reads outside any transaction.
-func (s *Store) reads() reads { return reads{q: s.readQ} }
+func (s *Store) reads() reads { return reads{q: s.readQ, keys: s.keys} }
 
 // Get returns the connection of the person with email to the service, if recorded.
 func (s *Store) Get(ctx context.Context, email, serviceID string) (services.Connection, bool, error) {

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/store/keyring"
 )
 
 // FileName is the SQLite database's name in the data dir.
@@ -59,6 +60,10 @@ type Config struct {
 	// Log receives what the store does on its own (migrations, the import); slog.Default()
 	// by default. It never receives a key.
 	Log *slog.Logger
+	// Keys seal the API keys the store writes (the first key) and open those it reads (any
+	// key); nil stores them as they are. Open refuses a database holding keys sealed under
+	// a key not in Keys. See keys.go.
+	Keys *keyring.Keyring
 	// ObserveCommit, when set, is told how long the durable commit of each change that wrote
 	// took, for the portal's metrics; a change that wrote nothing commits without being told.
 	ObserveCommit func(time.Duration)
@@ -85,6 +90,7 @@ type Store struct {
 	process       process // this process, as the portals table records it
 	registered    bool
 	reaper        *reaper
+	keys          sealer // seals and opens the API keys with cfg.Keys
 }
 
 // Open opens (creating when needed) the database cfg names, migrates its schema to the
@@ -103,6 +109,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.checkKeys(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}

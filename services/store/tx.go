@@ -33,7 +33,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 			_ = sqlTx.Rollback() // the change is abandoned: nothing to keep
 		}
 	}()
-	tx := &Tx{ctx: ctx, q: q, r: reads{q: q, lock: s.dialect.lockRows},
+	tx := &Tx{ctx: ctx, q: q, r: reads{q: q, lock: s.dialect.lockRows, keys: s.keys},
 		lease: txLease{owner: s.cfg.Owner, until: s.now().Add(s.cfg.WorkLease)}}
 	if err := fn(tx); err != nil {
 		return err
@@ -119,7 +119,7 @@ func (tx *Tx) Put(c services.Connection) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.exec("record a connection", putConnectionSQL, connectionArgs(c)...)
+	_, err = tx.exec("record a connection", putConnectionSQL, tx.r.keys.connectionArgs(c)...)
 	return err
 }
 
