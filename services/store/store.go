@@ -85,6 +85,7 @@ type Store struct {
 	process       process // this process, as the portals table records it
 	registered    bool
 	reaper        *reaper
+	collation     collation // whether the search may use an index's range (admin_search.go)
 }
 
 // Open opens (creating when needed) the database cfg names, migrates its schema to the
