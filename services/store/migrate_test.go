@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -10,6 +11,9 @@ import (
 	"github.com/service-connector/service-connector/services/store"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
+
+// newestSchema is the version of the newest migration in migrations/.
+const newestSchema = 4
 
 var _ = DescribeTableSubtree("The schema", func(backend storetest.Backend) {
 	var cfg store.Config
@@ -20,13 +24,13 @@ var _ = DescribeTableSubtree("The schema", func(backend storetest.Backend) {
 		s := storetest.Open(cfg)
 		v, err := s.SchemaVersion(context.Background())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(v).To(BeEquivalentTo(1))
+		Expect(v).To(BeEquivalentTo(newestSchema))
 		put(s, connection("ann@example.com", "crm"))
 		s.Close()
 		again := storetest.Open(cfg)
 		v, err = again.SchemaVersion(context.Background())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(v).To(BeEquivalentTo(1))
+		Expect(v).To(BeEquivalentTo(newestSchema))
 		_, ok, err := again.Get(context.Background(), "ann@example.com", "crm")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ok).To(BeTrue())
@@ -48,21 +52,21 @@ var _ = DescribeTableSubtree("The schema", func(backend storetest.Backend) {
 		}
 		v, err := storetest.Open(cfg).SchemaVersion(context.Background())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(v).To(BeEquivalentTo(1))
+		Expect(v).To(BeEquivalentTo(newestSchema))
 	})
 
 	It("refuses a database a newer build migrated, and leaves it as it is", func() {
 		s := storetest.Open(cfg)
 		put(s, connection("ann@example.com", "crm"))
-		Expect(store.Exec(s, "INSERT INTO schema_versions (version_id, is_applied) VALUES (2, TRUE)")).To(Succeed())
+		Expect(store.Exec(s, fmt.Sprintf("INSERT INTO schema_versions (version_id, is_applied) VALUES (%d, TRUE)", newestSchema+1))).To(Succeed())
 		s.Close()
 		_, err := store.Open(context.Background(), cfg)
-		Expect(err).To(MatchError(And(ContainSubstring("version 2"), ContainSubstring("knows versions up to 1"), ContainSubstring("newer build"))))
+		Expect(err).To(MatchError(And(ContainSubstring(fmt.Sprintf("version %d", newestSchema+1)), ContainSubstring(fmt.Sprintf("knows versions up to %d", newestSchema)), ContainSubstring("newer build"))))
 		Expect(err.Error()).NotTo(ContainSubstring("postgres@")) // no connection string in the error
 
 		versions, err := store.QueryStrings(s2(cfg), "SELECT CAST(MAX(version_id) AS TEXT) FROM schema_versions")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(versions).To(Equal([]string{"2"}))
+		Expect(versions).To(Equal([]string{fmt.Sprint(newestSchema + 1)}))
 	})
 }, backends)
 
