@@ -73,11 +73,13 @@ var _ = Describe("The admin's actions", func() {
 				return nil
 			})).To(Succeed())
 
-			ov, err := w.conn.Admin(ctx())
+			ov, err := w.conn.Admin(ctx(), connector.AdminQuery{})
 
 			Expect(err).NotTo(HaveOccurred())
-			Expect(ov.Connections).To(HaveLen(connector.AdminPageSize))
-			Expect(ov.Connections[0].UserEmail).To(Equal("alice@example.com"), "sorted by email")
+			Expect(ov.Connections.Rows).To(HaveLen(connector.AdminPageSize))
+			Expect(ov.Connections.Rows[0].UserEmail).To(Equal("alice@example.com"), "sorted by email")
+			Expect(ov.Connections.Total).To(Equal(connector.AdminPageSize + 21))
+			Expect(ov.Connections.HasNext).To(BeTrue())
 			Expect(ov.Totals.Connections).To(Equal(connector.AdminPageSize + 21))
 			Expect(ov.Services).To(ContainElement(And(HaveField("Service.ID", "crm"), HaveField("Connections", connector.AdminPageSize+20))))
 			Expect(ov.Services).To(ContainElement(And(HaveField("Service.ID", "purchase_orders"), HaveField("Connections", 1))))
