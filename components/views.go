@@ -243,10 +243,10 @@ type OptionView struct {
 // AdminConnectionsView is one page of the connections the search selects, with the links
 // to the pages around it ("" where there is none).
 type AdminConnectionsView struct {
-	Rows        []AdminConnectionView
-	Total       int
-	TotalCapped bool // more than Total match
-	Filtered    bool // a search or filter is applied
+	Rows                    []AdminConnectionView
+	Total                   int
+	TotalCapped             bool // more than Total match
+	Filtered                bool // a search or filter is applied
 	First, Prev, Next, Last string
 }
 

@@ -102,7 +102,9 @@ func connectionsView(page connector.AdminConnections, q connector.AdminQuery) co
 	}
 	if page.HasNext && len(page.Rows) > 0 {
 		last := page.Rows[len(page.Rows)-1]
-		v.Next = at(func(to *connector.AdminQuery) { to.After = connector.AdminCursor{Email: last.UserEmail, ServiceID: last.ServiceID} })
+		v.Next = at(func(to *connector.AdminQuery) {
+			to.After = connector.AdminCursor{Email: last.UserEmail, ServiceID: last.ServiceID}
+		})
 		v.Last = at(func(to *connector.AdminQuery) { to.Last = true })
 	}
 	for _, c := range page.Rows {

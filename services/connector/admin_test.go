@@ -1,6 +1,8 @@
 package connector_test
 
 import (
+	"errors"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -83,6 +85,43 @@ var _ = Describe("The admin's actions", func() {
 			Expect(ov.Totals.Connections).To(Equal(connector.AdminPageSize + 21))
 			Expect(ov.Services).To(ContainElement(And(HaveField("Service.ID", "crm"), HaveField("Connections", connector.AdminPageSize+20))))
 			Expect(ov.Services).To(ContainElement(And(HaveField("Service.ID", "purchase_orders"), HaveField("Connections", 1))))
+		})
+	})
+
+	Describe("RetryAllRevocations", func() {
+		var secret services.Secret
+
+		BeforeEach(func() {
+			secret = w.secrets["purchase_orders"]
+			w.secrets["purchase_orders"] = "a-wrong-shared-secret-000"
+			d, err := w.conn.DisconnectFor(ctx(), "alice@example.com", "purchase_orders")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(d.Revocation).To(Equal(connector.RevocationPending))
+			Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
+				r, _, err := tx.Revocation("purchase_orders", d.TokenID)
+				r.NeedsAttention, r.Attempts = true, 10
+				return errors.Join(err, tx.PutRevocation(r))
+			})).To(Succeed())
+		})
+
+		It("tries the whole queue, those that needed attention included, and counts what the services confirmed", func() {
+			w.secrets["purchase_orders"] = secret
+			res, err := w.conn.RetryAllRevocations(ctx())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res).To(Equal(connector.RetryAllResult{Queued: 1, Tried: 1, Revoked: 1}))
+			Expect(w.state().Revocations).To(BeEmpty())
+			Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
+		})
+
+		It("leaves what the service did not confirm queued, back at its first attempts, and says it is not revoked", func() {
+			res, err := w.conn.RetryAllRevocations(ctx())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res).To(Equal(connector.RetryAllResult{Queued: 1, Tried: 1, Revoked: 0}))
+			queue := w.state().Revocations
+			Expect(queue).To(HaveLen(1))
+			Expect(queue[0].NeedsAttention).To(BeFalse())
+			Expect(queue[0].Attempts).To(Equal(1))
+			Expect(w.liveTokenIDs("purchase_orders")).To(HaveLen(1))
 		})
 	})
 
