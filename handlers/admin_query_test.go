@@ -102,7 +102,9 @@ var _ = Describe("The admin page's search, filters and pages", func() {
 				return connector.Disconnection{Email: "ann@example.com", ServiceID: "purchase_orders", ServiceName: "Purchase Orders", Revocation: connector.RevocationConfirmed}, nil
 			}
 			p.connector.RetryFunc = func(string, string) (bool, error) { return true, nil }
-			p.connector.RetryAllFunc = func() (connector.RetryAllResult, error) { return connector.RetryAllResult{Queued: 1, Tried: 1, Revoked: 1}, nil }
+			p.connector.RetryAllFunc = func() (connector.RetryAllResult, error) {
+				return connector.RetryAllResult{Queued: 1, Tried: 1, Revoked: 1}, nil
+			}
 			p.connector.OffboardFunc = func(string) (connector.OffboardResult, error) { return connector.OffboardResult{}, nil }
 		})
 
