@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/service-connector/service-connector/app"
+	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
@@ -56,11 +57,21 @@ func BenchmarkDashboard(b *testing.B) {
 // connections.json on its first start, and returns the portal's URL.
 func benchDemo(b *testing.B, people int) string {
 	b.Helper()
+	return benchDemoOf(b, storetest.People(people), nil)
+}
+
+// benchDemoOf runs the demo in this process on conns, moved in from a connections.json on
+// its first start, with the settings env adds, and returns the portal's URL.
+func benchDemoOf(b *testing.B, conns []services.Connection, env map[string]string) string {
+	b.Helper()
 	dir := b.TempDir()
-	if err := storetest.WriteFileStore(dir, store.State{Connections: storetest.People(people)}); err != nil {
+	if err := storetest.WriteFileStore(dir, store.State{Connections: conns}); err != nil {
 		b.Fatal(err)
 	}
 	vars := map[string]string{"SC_DATA_DIR": dir, "SC_ADDR": "127.0.0.1:0", "SC_DEMO_SERVICES_ADDR": "127.0.0.1:0", "SC_LOG_LEVEL": "error"}
+	for k, v := range env {
+		vars[k] = v
+	}
 	out, w := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := make(chan int, 1)

@@ -65,7 +65,7 @@ type AdminIntent struct {
 // revocation queue, and the first entries of the other queues.
 const (
 	AdminPageSize  = 50
-	AdminQueueSize = 20
+	AdminQueueSize = 10
 	// AdminCountUpTo bounds the count of a filtered list: past it the page says "more than".
 	AdminCountUpTo = 10_000
 )
