@@ -2,6 +2,8 @@ package connector_test
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -85,6 +87,48 @@ var _ = Describe("The admin's actions", func() {
 			Expect(ov.Totals.Connections).To(Equal(connector.AdminPageSize + 21))
 			Expect(ov.Services).To(ContainElement(And(HaveField("Service.ID", "crm"), HaveField("Connections", connector.AdminPageSize+20))))
 			Expect(ov.Services).To(ContainElement(And(HaveField("Service.ID", "purchase_orders"), HaveField("Connections", 1))))
+		})
+	})
+
+	Describe("Admin's query", func() {
+		It("filters by the status the person's card would show, with the connector's clock and warning window", func() {
+			_, err := w.conn.Connect(ctx(), w.alice, "crm")
+			Expect(err).NotTo(HaveOccurred())
+			w.clock.Advance(365*24*time.Hour - 7*24*time.Hour) // a year's keys, a week before they expire
+			ov, err := w.conn.Admin(ctx(), connector.AdminQuery{State: connector.AdminExpiring})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.Connections.Rows).To(HaveLen(2))
+			Expect(ov.Connections.Rows[0].Status).To(Equal(connector.StatusExpiringSoon))
+			ov, err = w.conn.Admin(ctx(), connector.AdminQuery{State: connector.AdminConnected})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.Connections.Rows).To(BeEmpty())
+			Expect(ov.Connections.Total).To(BeZero(), "a filtered list counts its own matches")
+			Expect(ov.Totals.Connections).To(Equal(2))
+			ov, err = w.conn.Admin(ctx(), connector.AdminQuery{Search: "ALICE", ServiceID: "crm"})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.Connections.Rows).To(ConsistOf(HaveField("ServiceID", "crm")))
+		})
+
+		It("pages the revocation queue, and shows its last page when asked past the end", func() {
+			Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
+				for i := range connector.AdminQueueSize + 3 {
+					if err := tx.PutRevocation(store.Revocation{ServiceID: "crm", TokenID: fmt.Sprintf("tok_%02d", i), UserEmail: "gone@example.com",
+						QueuedAt: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC), Retry: store.Retry{NextAttemptAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})).To(Succeed())
+			ov, err := w.conn.Admin(ctx(), connector.AdminQuery{QueuePage: 99})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.QueuePages).To(Equal(2))
+			Expect(ov.QueuePage).To(Equal(2))
+			Expect(ov.Revocations).To(HaveLen(3))
+			Expect(ov.Revocations[0].TokenID).To(Equal(fmt.Sprintf("tok_%02d", connector.AdminQueueSize)))
+			ov, err = w.conn.Admin(ctx(), connector.AdminQuery{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.QueuePage).To(Equal(1))
+			Expect(ov.Revocations).To(HaveLen(connector.AdminQueueSize))
 		})
 	})
 
