@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/service-connector/service-connector/services/connector"
+	"github.com/service-connector/service-connector/services/store"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
@@ -23,7 +25,14 @@ func BenchmarkAdminPage(b *testing.B) {
 	for _, n := range storetest.AdminBenchSizes {
 		b.Run(fmt.Sprintf("connections=%d", n), func(b *testing.B) {
 			conns := storetest.People(n/len(storetest.DemoServices) + 1)[:n]
-			portal := benchDemoOf(b, conns, map[string]string{"SC_ADMIN_EMAILS": "carol@example.com"})
+			// A full page of the revocation queue, waiting for an admin, shows too.
+			var queue []store.Revocation
+			for i := range 2 * connector.AdminQueueSize {
+				queue = append(queue, store.Revocation{ServiceID: "crm", TokenID: fmt.Sprintf("tok_gone_%02d", i), UserEmail: "gone@example.com",
+					Reason: "disconnected", QueuedAt: time.Now().UTC(), NeedsAttention: true,
+					Retry: store.Retry{Attempts: 10, LastError: "CRM is unavailable: the service answered with an error (HTTP 503)."}})
+			}
+			portal := benchDemoOf(b, store.State{Connections: conns, Revocations: queue}, map[string]string{"SC_ADMIN_EMAILS": "carol@example.com"})
 			client := benchSignIn(b, portal, "carol@example.com")
 			deep := storetest.Person(n / 3 * 9 / 10).Email
 			pages := []string{"/admin", "/admin?after=" + url.QueryEscape(deep+" crm"), "/admin?q=person0001", "/admin?service=invoicing&status=connected",

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/service-connector/service-connector/app"
-	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
@@ -57,15 +56,15 @@ func BenchmarkDashboard(b *testing.B) {
 // connections.json on its first start, and returns the portal's URL.
 func benchDemo(b *testing.B, people int) string {
 	b.Helper()
-	return benchDemoOf(b, storetest.People(people), nil)
+	return benchDemoOf(b, store.State{Connections: storetest.People(people)}, nil)
 }
 
-// benchDemoOf runs the demo in this process on conns, moved in from a connections.json on
-// its first start, with the settings env adds, and returns the portal's URL.
-func benchDemoOf(b *testing.B, conns []services.Connection, env map[string]string) string {
+// benchDemoOf runs the demo in this process on st, moved in from a connections.json on its
+// first start, with the settings env adds, and returns the portal's URL.
+func benchDemoOf(b *testing.B, st store.State, env map[string]string) string {
 	b.Helper()
 	dir := b.TempDir()
-	if err := storetest.WriteFileStore(dir, store.State{Connections: conns}); err != nil {
+	if err := storetest.WriteFileStore(dir, st); err != nil {
 		b.Fatal(err)
 	}
 	vars := map[string]string{"SC_DATA_DIR": dir, "SC_ADDR": "127.0.0.1:0", "SC_DEMO_SERVICES_ADDR": "127.0.0.1:0", "SC_LOG_LEVEL": "error"}

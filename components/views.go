@@ -247,6 +247,7 @@ type AdminConnectionsView struct {
 	Total                   int
 	TotalCapped             bool // more than Total match
 	Filtered                bool // a search or filter is applied
+	Stale                   bool // the page's position has no rows any more (they were disconnected)
 	First, Prev, Next, Last string
 }
 

@@ -88,6 +88,14 @@ var _ = Describe("The admin page's search, filters and pages", func() {
 			Entry("a queue page far too large", "qpage=99999999999999999999", "is not a page of the revocation queue", connector.AdminQuery{}),
 		)
 
+		It("offers the first and last pages from a page whose rows were all disconnected since its link was made", func() {
+			overview.Connections = connector.AdminConnections{Total: 5, HasPrev: true}
+			doc := p.get("/admin?q=ann&after=zed%40example.com+crm").doc()
+			Expect(doc.Find(`[data-testid="admin-no-connections"]`).Text()).To(Equal("No connections are left on this page."))
+			Expect(doc.Find(`[data-testid="admin-page-first"]`).AttrOr("href", "")).To(Equal("/admin?q=ann#connections"))
+			Expect(doc.Find(`[data-testid="admin-page-last"]`).AttrOr("href", "")).To(Equal("/admin?last=1&q=ann#connections"))
+		})
+
 		It("says nothing is ignored for a clean query", func() {
 			Expect(p.get("/admin?q=ann&last=1").doc().Find(`[data-testid="admin-query-ignored"]`).Length()).To(BeZero())
 			Expect(p.connector.query()).To(Equal(connector.AdminQuery{Search: "ann", Last: true}))

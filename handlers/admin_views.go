@@ -107,6 +107,12 @@ func connectionsView(page connector.AdminConnections, q connector.AdminQuery) co
 		})
 		v.Last = at(func(to *connector.AdminQuery) { to.Last = true })
 	}
+	if len(page.Rows) == 0 && (!q.After.IsZero() || !q.Before.IsZero()) {
+		// A page emptied since its link was made (its rows disconnected): the way back.
+		v.Stale = true
+		v.First = at(func(*connector.AdminQuery) {})
+		v.Last = at(func(to *connector.AdminQuery) { to.Last = true })
+	}
 	for _, c := range page.Rows {
 		v.Rows = append(v.Rows, components.AdminConnectionView{
 			Email: c.UserEmail, Username: c.Username, ServiceID: c.ServiceID, ServiceName: c.ServiceName,
