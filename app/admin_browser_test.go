@@ -77,7 +77,10 @@ var _ = Describe("The admin page in a real browser", Label("browser"), func() {
 		Expect(os.WriteFile(file, []byte(registry), 0o600)).To(Succeed())
 		d := startDemo(map[string]string{
 			"SC_REGISTRY_FILE": file, "SC_SKILLS_DIR": "../deploy/skills",
-			"SC_ADMIN_EMAILS": "carol@example.com", "SC_REVOKE_ATTEMPTS": "1", "SC_RETRY_BASE": "100ms",
+			// One failed attempt needs attention. The worker leaves a new entry to the Disconnect
+			// that queued it for SC_RETRY_BASE: long enough, on a loaded machine, for that
+			// Disconnect to try it and say "revoked" itself.
+			"SC_ADMIN_EMAILS": "carol@example.com", "SC_REVOKE_ATTEMPTS": "1", "SC_RETRY_BASE": "10s",
 		})
 		services, err := url.Parse(d.services)
 		Expect(err).NotTo(HaveOccurred())

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/service-connector/service-connector/services/connector"
 	"github.com/service-connector/service-connector/services/store"
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
@@ -88,7 +89,12 @@ var _ = Describe("The admin page at 100,000 connections, in a real browser", Lab
 		Expect(title(ctx)).To(Equal(fmt.Sprintf("(%d) Admin · Service Connector", waiting)))
 		Expect(text(ctx, `[data-testid="admin-connections-total"]`)).To(Equal("100,000 connections in all."))
 		Expect(present(ctx, `[data-testid="admin-revocations-section"] ~ [data-testid="admin-connections-section"]`)).To(BeTrue(), "the queue comes before the connections")
-		Expect(text(ctx, `[data-testid="admin-queue-page"]`)).To(Equal("Page 1 of 2"))
+		Expect(text(ctx, `[data-testid="admin-queue-page"]`)).To(Equal(fmt.Sprintf("Page 1 of %d", (waiting+connector.AdminQueueSize-1)/connector.AdminQueueSize)))
+		adminGo(ctx, chromedp.Click(chromedp.CSS(`[data-testid="admin-queue-next"]`)))
+		Expect(text(ctx, `[data-testid="admin-queue-page"]`)).To(Equal(fmt.Sprintf("Page 2 of %d", (waiting+connector.AdminQueueSize-1)/connector.AdminQueueSize)))
+		Expect(pageQuery(ctx)).To(Equal(url.Values{"qpage": {"2"}}))
+		Expect(text(ctx, `[data-testid="admin-revocation"]`)).To(ContainSubstring(fmt.Sprintf("tok_gone_%02d", connector.AdminQueueSize)))
+		adminGo(ctx, chromedp.Click(chromedp.CSS(`[data-testid="admin-queue-prev"]`)))
 
 		By("paging forward, back, to the last page and to the first")
 		first := adminRows(ctx)
