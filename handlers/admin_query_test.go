@@ -96,6 +96,16 @@ var _ = Describe("The admin page's search, filters and pages", func() {
 			Expect(doc.Find(`[data-testid="admin-page-last"]`).AttrOr("href", "")).To(Equal("/admin?last=1&q=ann#connections"))
 		})
 
+		DescribeTable("says how many keys wait in the queue, and how many for an admin",
+			func(total, attention int, want string) {
+				overview.Totals.Revocations, overview.Totals.NeedsAttention = total, attention
+				Expect(p.get("/admin").doc().Find(`[data-testid="admin-revocations-total"]`).Text()).To(Equal(want))
+			},
+			Entry("some", 1200, 3, "1,200 keys are forgotten by the portal but not yet confirmed revoked by their service. 3 wait for an admin; the portal keeps retrying the others."),
+			Entry("all", 2, 2, "2 keys are forgotten by the portal but not yet confirmed revoked by their service. The attempts ran out: they wait for an admin."),
+			Entry("none", 1, 0, "1 key is forgotten by the portal but not yet confirmed revoked by their service. The portal keeps retrying them."),
+		)
+
 		It("says nothing is ignored for a clean query", func() {
 			Expect(p.get("/admin?q=ann&last=1").doc().Find(`[data-testid="admin-query-ignored"]`).Length()).To(BeZero())
 			Expect(p.connector.query()).To(Equal(connector.AdminQuery{Search: "ann", Last: true}))
