@@ -9,7 +9,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/connector"
 )
 
@@ -249,5 +248,3 @@ var _ = Describe("The admin page's search, filters and pages", func() {
 		})
 	})
 })
-
-var _ = services.EInvalid // the errors the fake answers come from services
