@@ -70,12 +70,14 @@ build: ## build bin/service-connector and bin/install-service-env
 run: build ## run the demo: portal on 127.0.0.1:8080, reference services on 127.0.0.1:8081, files in ./var/homes
 	./bin/service-connector demo
 
-bench: build ## the benchmarks at 1,000, 10,000 and 100,000 people (store change, Connect, dashboard), then the load script; a few minutes
+bench: build ## the benchmarks at 1,000, 10,000 and 100,000 people (store change, Connect, dashboard) and the admin page at 10,000 and 100,000 connections, then the load script; a few minutes
 	@echo "load: $$(uptime)"
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x -timeout 10m ./services/store
+	$(GO) test -run '^$$' -bench StoreChange -benchmem -benchtime 2000x -timeout 10m ./services/store
+	$(GO) test -run '^$$' -bench AdminQueries -benchtime 20x -timeout 10m ./services/store
 	$(GO) test -run '^$$' -bench . -benchmem ./services/store/keyring
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 500x -timeout 10m ./services/connector
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3000x -timeout 10m ./app
+	$(GO) test -run '^$$' -bench Dashboard -benchmem -benchtime 3000x -timeout 10m ./app
+	$(GO) test -run '^$$' -bench AdminPage -benchtime 500x -timeout 10m ./app
 	$(GO) run ./bench -bin bin/service-connector
 	@echo "load: $$(uptime)"
 

@@ -34,6 +34,16 @@ func adminAction(ctx context.Context, actions ...chromedp.Action[chromedp.Void])
 	return text(ctx, `[data-testid="flash"]`)
 }
 
+// confirmAdminDisconnect clicks Disconnect in a row of the admin page and confirms it in
+// the dialog that asks first.
+func confirmAdminDisconnect(row string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Click(chromedp.CSS(row + ` [data-testid="admin-disconnect"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="confirm-dialog"][open]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="confirm-ok"]`)),
+	}
+}
+
 // present reports whether the page has an element matching sel.
 func present(ctx context.Context, sel string) bool {
 	GinkgoHelper()
@@ -67,6 +77,9 @@ var _ = Describe("The admin page in a real browser", Label("browser"), func() {
 		Expect(os.WriteFile(file, []byte(registry), 0o600)).To(Succeed())
 		d := startDemo(map[string]string{
 			"SC_REGISTRY_FILE": file, "SC_SKILLS_DIR": "../deploy/skills",
+			// One failed attempt needs attention. A short SC_RETRY_BASE lets the worker run
+			// while a Disconnect delivers: the key that Disconnect queued is still its own to
+			// try first, so it says "revoked" when the service confirmed it.
 			"SC_ADMIN_EMAILS": "carol@example.com", "SC_REVOKE_ATTEMPTS": "1", "SC_RETRY_BASE": "100ms",
 		})
 		services, err := url.Parse(d.services)
@@ -108,7 +121,7 @@ var _ = Describe("The admin page in a real browser", Label("browser"), func() {
 		screenshot(ctx, "admin-connections")
 
 		By("disconnecting alice's CRM connection")
-		flash := adminAction(ctx, chromedp.Click(chromedp.CSS(adminRow("alice@example.com", "crm")+` [data-testid="admin-disconnect"]`)))
+		flash := adminAction(ctx, confirmAdminDisconnect(adminRow("alice@example.com", "crm"))...)
 		Expect(flash).To(Equal("Disconnected alice@example.com from CRM: the key is revoked and removed from their account."))
 		Expect(present(ctx, adminRow("alice@example.com", "crm"))).To(BeFalse())
 		Expect(present(ctx, adminRow("alice@example.com", "purchase_orders"))).To(BeTrue())
@@ -147,7 +160,7 @@ var _ = Describe("The admin page in a real browser", Label("browser"), func() {
 
 		By("disconnecting alice's Purchase Orders while its revoke endpoint fails")
 		failing.Store(true)
-		flash = adminAction(ctx, chromedp.Click(chromedp.CSS(adminRow("alice@example.com", "purchase_orders")+` [data-testid="admin-disconnect"]`)))
+		flash = adminAction(ctx, confirmAdminDisconnect(adminRow("alice@example.com", "purchase_orders"))...)
 		Expect(flash).To(ContainSubstring("queued for revocation"))
 		revocation := `[data-testid="admin-revocation"][data-service="purchase_orders"]`
 		Expect(text(ctx, revocation+` [data-testid="needs-attention"]`)).To(Equal("needs attention"))

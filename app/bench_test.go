@@ -56,11 +56,21 @@ func BenchmarkDashboard(b *testing.B) {
 // connections.json on its first start, and returns the portal's URL.
 func benchDemo(b *testing.B, people int) string {
 	b.Helper()
+	return benchDemoOf(b, store.State{Connections: storetest.People(people)}, nil)
+}
+
+// benchDemoOf runs the demo in this process on st, moved in from a connections.json on its
+// first start, with the settings env adds, and returns the portal's URL.
+func benchDemoOf(b *testing.B, st store.State, env map[string]string) string {
+	b.Helper()
 	dir := b.TempDir()
-	if err := storetest.WriteFileStore(dir, store.State{Connections: storetest.People(people)}); err != nil {
+	if err := storetest.WriteFileStore(dir, st); err != nil {
 		b.Fatal(err)
 	}
 	vars := map[string]string{"SC_DATA_DIR": dir, "SC_ADDR": "127.0.0.1:0", "SC_DEMO_SERVICES_ADDR": "127.0.0.1:0", "SC_LOG_LEVEL": "error"}
+	for k, v := range env {
+		vars[k] = v
+	}
 	out, w := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	exited := make(chan int, 1)

@@ -7,6 +7,8 @@ type AdminOffboardProps struct {
 	// Refusal says why the person cannot be offboarded; empty when Plan says what will happen.
 	Refusal string
 	Plan    *OffboardPlanView
+	Return  string // the admin page's query the admin came from, to go back to
+	Back    string // the admin page's URL with that query
 }
 
 // OffboardPlanView is who and what offboarding a person affects, shown before the admin

@@ -200,21 +200,72 @@ type AdminIntentView struct {
 
 // AdminProps is everything the admin page shows.
 type AdminProps struct {
-	User        UserView
-	Flash       *FlashView
-	Registry    RegistryStatusView
-	Services    []AdminServiceView
-	Connections []AdminConnectionView
+	User     UserView
+	Flash    *FlashView
+	Registry RegistryStatusView
+	Services []AdminServiceView
+	// Attention counts what waits at the top of the page (queued revocations, pending
+	// deliveries, unfinished exchanges, a registry with problems); the title shows it.
+	Attention   int
+	Query       AdminQueryView
+	Connections AdminConnectionsView
 	Revocations []AdminRevocationView
+	Queue       AdminQueueView
 	Deliveries  []AdminDeliveryView
 	Intents     []AdminIntentView
-	// Totals count each list in the store; the lists above hold its first page.
+	// Totals count each list in the store; the lists above hold a page of it.
 	Totals AdminTotalsView
 }
 
 // AdminTotalsView counts what the store holds of each list of the admin page.
 type AdminTotalsView struct {
-	Connections, Revocations, Deliveries, Intents int
+	Connections, Revocations, NeedsAttention, Deliveries, Intents int
+}
+
+// AdminQueryView is the admin page's search and filters as its form shows them, and the
+// page's whole query, encoded, that every action's form carries back.
+type AdminQueryView struct {
+	Search    string
+	ServiceID string
+	Status    string
+	Services  []OptionView // the services to filter by
+	Statuses  []OptionView // the statuses to filter by
+	Return    string       // the page's query, e.g. "q=ann&status=expired"
+	Ignored   []string     // parameters of the link that were malformed, and why
+}
+
+// OptionView is one option of a select.
+type OptionView struct {
+	Value, Label string
+	Selected     bool
+}
+
+// AdminConnectionsView is one page of the connections the search selects, with the links
+// to the pages around it ("" where there is none).
+type AdminConnectionsView struct {
+	Rows                    []AdminConnectionView
+	Total                   int
+	TotalCapped             bool // more than Total match
+	Filtered                bool // a search or filter is applied
+	Stale                   bool // the page's position has no rows any more (they were disconnected)
+	First, Prev, Next, Last string
+}
+
+// AdminQueueView is where the page of the revocation queue stands.
+type AdminQueueView struct {
+	Page, Pages int
+	Prev, Next  string // links to the pages around it; "" where there is none
+}
+
+// AdminConfirmDisconnectProps is the confirmation step before an admin's Disconnect,
+// without JavaScript.
+type AdminConfirmDisconnectProps struct {
+	User      UserView
+	Email     string
+	ServiceID string
+	Service   string // its name
+	Return    string // the admin page's query to go back to
+	Back      string // the admin page's URL with that query
 }
 
 // LoginProps is everything the sign-in page shows.

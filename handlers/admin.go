@@ -14,22 +14,28 @@ import (
 // with 400 and changes nothing, and every action ends in a redirect back to the admin page
 // with a one-line flash saying what happened.
 
-// Admin serves GET /admin: the registry's state, services, connections, the revocation
-// queue, pending deliveries and unfinished exchanges, to admins (SC_ADMIN_EMAILS) only.
+// Admin serves GET /admin?q=&service=&status=&after=|before=|last=1&qpage=: what needs
+// attention (the revocation queue, pending deliveries, unfinished exchanges), the
+// connections searched, filtered and paged, the services and the registry's state, to
+// admins (SC_ADMIN_EMAILS) only. A malformed parameter is ignored, and the page says so.
 func (h *Handlers) Admin(c *gin.Context) {
 	user, ok := h.requireAdmin(c)
 	if !ok {
 		return
 	}
-	overview, err := h.admin.Admin(c.Request.Context())
+	aq := parseAdminQuery(c.Request.URL.Query())
+	overview, err := h.admin.Admin(c.Request.Context(), aq.q)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	props := adminProps(overview)
+	props := adminProps(overview, aq)
 	props.User = adminUser(user)
 	if h.registry != nil {
 		props.Registry = registryStatusView(h.registry())
+		if len(props.Registry.Problems) > 0 {
+			props.Attention++
+		}
 	}
 	if kind, msg, ok := takeFlash(c); ok {
 		props.Flash = &components.FlashView{Kind: kind, Message: msg}
@@ -59,8 +65,16 @@ func (h *Handlers) badRequest(c *gin.Context, message string) {
 	h.render(c, http.StatusBadRequest, components.ErrorPage("Bad request", message))
 }
 
-// adminDone ends an admin action: back to the admin page, with the outcome in a flash.
+// adminDone ends an admin action: back to the admin page, at the search, filter and page
+// the action's form carried (validated: only the admin page's own parameters), with the
+// outcome in a flash. htmx is told to load that page.
 func (h *Handlers) adminDone(c *gin.Context, kind, message string) {
 	addFlash(c, kind, message)
-	c.Redirect(http.StatusSeeOther, components.AdminPath)
+	target := returnURL(c.PostForm(paramReturn))
+	if isHTMX(c) {
+		c.Header("HX-Redirect", target)
+		c.Status(http.StatusNoContent)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, target)
 }

@@ -15,6 +15,8 @@ import (
 type adminFake struct {
 	adminMu           sync.Mutex
 	AdminFunc         func() connector.AdminOverview
+	RetryAllFunc      func() (connector.RetryAllResult, error)
+	lastQuery         connector.AdminQuery
 	DisconnectForFunc func(email, serviceID string) (connector.Disconnection, error)
 	PlanFunc          func(email string) (connector.OffboardPlan, error)
 	OffboardFunc      func(email string) (connector.OffboardResult, error)
@@ -41,8 +43,11 @@ func (f *adminFake) actions() []string {
 	return out
 }
 
-func (f *adminFake) Admin(context.Context) (connector.AdminOverview, error) {
+func (f *adminFake) Admin(_ context.Context, q connector.AdminQuery) (connector.AdminOverview, error) {
 	f.recordAdmin("admin")
+	f.adminMu.Lock()
+	f.lastQuery = q
+	f.adminMu.Unlock()
 	if f.AdminFunc == nil {
 		return connector.AdminOverview{}, nil
 	}
@@ -67,6 +72,18 @@ func (f *adminFake) Offboard(_ context.Context, email string) (connector.Offboar
 func (f *adminFake) RetryRevocation(_ context.Context, serviceID, tokenID string) (bool, error) {
 	f.recordAdmin("retry " + serviceID + " " + tokenID)
 	return f.RetryFunc(serviceID, tokenID)
+}
+
+func (f *adminFake) RetryAllRevocations(context.Context) (connector.RetryAllResult, error) {
+	f.recordAdmin("retry-all")
+	return f.RetryAllFunc()
+}
+
+// query is the admin page's query of the last GET /admin.
+func (f *adminFake) query() connector.AdminQuery {
+	f.adminMu.Lock()
+	defer f.adminMu.Unlock()
+	return f.lastQuery
 }
 
 // testRegistryStatus is the registry status the specs' portal shows admins.

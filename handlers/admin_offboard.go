@@ -11,7 +11,7 @@ import (
 	"github.com/service-connector/service-connector/services/connector"
 )
 
-// AdminOffboardReview serves GET /admin/offboard?email=...: before anything happens, who and
+// AdminOffboardReview serves GET /admin/offboard?email=&return=: before anything happens, who and
 // what offboarding the person affects (their email, their server account, each key and
 // what becomes of it), with the form that confirms it; or why they cannot be offboarded.
 // It changes nothing.
@@ -25,7 +25,8 @@ func (h *Handlers) AdminOffboardReview(c *gin.Context) {
 		h.badRequest(c, services.ErrorMessage(err))
 		return
 	}
-	props := components.AdminOffboardProps{User: adminUser(user)}
+	ret := queryValues(parseAdminQuery(mustQuery(c.Query(paramReturn))).q).Encode()
+	props := components.AdminOffboardProps{User: adminUser(user), Return: ret, Back: returnURL(ret)}
 	status := http.StatusOK
 	if err != nil {
 		h.logError(c, err)
@@ -37,7 +38,7 @@ func (h *Handlers) AdminOffboardReview(c *gin.Context) {
 	h.render(c, status, components.AdminOffboardPage(props))
 }
 
-// AdminOffboard serves POST /admin/offboard (form: email, confirm=yes), the form of the
+// AdminOffboard serves POST /admin/offboard (form: email, confirm=yes, return), the form of the
 // review page: for the day someone leaves, every key of the person is revoked and their
 // files removed.
 func (h *Handlers) AdminOffboard(c *gin.Context) {

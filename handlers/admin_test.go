@@ -28,10 +28,10 @@ var _ = Describe("The admin page", func() {
 				{Service: poService, Configured: true, Health: connector.ServiceHealth{ServiceID: "purchase_orders", Health: connector.HealthHealthy}, Connections: 2},
 				{Service: crm, Configured: false, Health: connector.ServiceHealth{ServiceID: "crm", Health: connector.HealthUnhealthy, Reason: "the service answered with an error (HTTP 503)"}},
 			},
-			Connections: []connector.AdminConnection{
+			Connections: connector.AdminConnections{Total: 2, Rows: []connector.AdminConnection{
 				{UserEmail: "alice@example.com", Username: "alice", ServiceID: "purchase_orders", ServiceName: "Purchase Orders", TokenID: "tok_alice", Status: connector.StatusConnected, ConnectedAt: at, ExpiresAt: at.AddDate(1, 0, 0)},
 				{UserEmail: "bob@example.com", Username: "bob", ServiceID: "purchase_orders", ServiceName: "Purchase Orders", TokenID: "tok_bob", Status: connector.StatusExpired, ConnectedAt: at},
-			},
+			}},
 			Revocations: []connector.AdminRevocation{
 				{ServiceID: "crm", ServiceName: "CRM", TokenID: "tok_old", UserEmail: "carol@example.com", Reason: "disconnected", QueuedAt: at, Attempts: 10, LastError: "CRM is unavailable.", NeedsAttention: true},
 			},
@@ -97,8 +97,9 @@ var _ = Describe("The admin page", func() {
 
 			It("says when a list shows only its first page, and how many there are in all", func() {
 				overview.Totals = connector.AdminTotals{Connections: 12345, Revocations: 1, Deliveries: 1, Intents: 7}
+				overview.Connections.Total = 12345
 				doc := p.get("/admin").doc()
-				Expect(doc.Find(`[data-testid="admin-connections-shown"]`).Text()).To(Equal("Showing the first 2 of 12345."))
+				Expect(doc.Find(`[data-testid="admin-connections-total"]`).Text()).To(Equal("12,345 connections in all."))
 				Expect(doc.Find(`[data-testid="admin-intents-shown"]`).Text()).To(Equal("Showing the first 1 of 7."))
 				Expect(doc.Find(`[data-testid="admin-revocations-shown"]`).Length()).To(BeZero(), "the whole queue shows")
 				Expect(doc.Find(`[data-testid="admin-deliveries-shown"]`).Length()).To(BeZero())
@@ -136,7 +137,7 @@ var _ = Describe("The admin page", func() {
 				Expect(p.connector.adminCalls).To(BeEmpty())
 			},
 			Entry("the page", http.MethodGet, "/admin", nil),
-			Entry("disconnect", http.MethodPost, "/admin/connections/disconnect", url.Values{"email": {"bob@example.com"}, "service_id": {"purchase_orders"}}),
+			Entry("disconnect", http.MethodPost, "/admin/connections/disconnect", url.Values{"email": {"bob@example.com"}, "service_id": {"purchase_orders"}, "confirm": {"yes"}}),
 			Entry("offboard", http.MethodPost, "/admin/offboard", url.Values{"email": {"bob@example.com"}, "confirm": {"yes"}}),
 			Entry("the offboarding review", http.MethodGet, "/admin/offboard?email=bob@example.com", nil),
 			Entry("retry", http.MethodPost, "/admin/revocations/retry", url.Values{"service_id": {"crm"}, "token_id": {"tok_old"}}),
@@ -179,7 +180,7 @@ var _ = Describe("The admin page", func() {
 				Expect(r.doc().Find(`[data-testid="error-message"]`).Text()).To(Equal("That is not a valid email address."))
 				Expect(r.header.Get("Location")).To(BeEmpty())
 			},
-			Entry("disconnect", "/admin/connections/disconnect", url.Values{"email": {"bob"}, "service_id": {"purchase_orders"}}, func(err error) {
+			Entry("disconnect", "/admin/connections/disconnect", url.Values{"email": {"bob"}, "service_id": {"purchase_orders"}, "confirm": {"yes"}}, func(err error) {
 				p.connector.DisconnectForFunc = func(string, string) (connector.Disconnection, error) { return connector.Disconnection{}, err }
 			}),
 			Entry("offboard", "/admin/offboard", url.Values{"email": {"bob"}, "confirm": {"yes"}}, func(err error) {
@@ -205,7 +206,7 @@ var _ = Describe("The admin page", func() {
 			})
 
 			It("disconnects that connection and says the key is revoked", func() {
-				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {" Alice@Example.com "}, "service_id": {"purchase_orders"}}, false)
+				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {" Alice@Example.com "}, "service_id": {"purchase_orders"}, "confirm": {"yes"}}, false)
 				Expect(p.connector.actions()).To(Equal([]string{"disconnect-for  Alice@Example.com  purchase_orders"}))
 				Expect(followFlash(r)).To(Equal("Disconnected alice@example.com from Purchase Orders: the key is revoked and removed from their account."))
 			})
@@ -216,7 +217,7 @@ var _ = Describe("The admin page", func() {
 					queued.Revocation = connector.RevocationPending
 					return queued, nil
 				}
-				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"alice@example.com"}, "service_id": {"purchase_orders"}}, false)
+				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"alice@example.com"}, "service_id": {"purchase_orders"}, "confirm": {"yes"}}, false)
 				flash := followFlash(r)
 				Expect(flash).To(Equal("Disconnected alice@example.com from Purchase Orders: the key is removed from their account and queued for revocation, as the service did not confirm it yet."))
 				Expect(flash).NotTo(ContainSubstring("revoked"))
@@ -228,7 +229,7 @@ var _ = Describe("The admin page", func() {
 					pending.DeliveryPending = true
 					return pending, nil
 				}
-				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"alice@example.com"}, "service_id": {"purchase_orders"}}, false)
+				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"alice@example.com"}, "service_id": {"purchase_orders"}, "confirm": {"yes"}}, false)
 				Expect(followFlash(r)).To(Equal("Disconnected alice@example.com from Purchase Orders: the key is revoked; removing it from their account failed and is retried."))
 			})
 
@@ -236,13 +237,13 @@ var _ = Describe("The admin page", func() {
 				p.connector.DisconnectForFunc = func(string, string) (connector.Disconnection, error) {
 					return connector.Disconnection{}, services.Errorf(services.ENotFound, "zoe@example.com has no connection to purchase_orders, so nothing was changed.")
 				}
-				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"zoe@example.com"}, "service_id": {"purchase_orders"}}, false)
+				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"zoe@example.com"}, "service_id": {"purchase_orders"}, "confirm": {"yes"}}, false)
 				Expect(followFlash(r)).To(Equal("zoe@example.com has no connection to purchase_orders, so nothing was changed."))
 			})
 
 			It("shows the safe message of a failure, not its detail", func() {
 				p.connector.DisconnectForFunc = func(string, string) (connector.Disconnection, error) { return done, errBoom }
-				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"alice@example.com"}, "service_id": {"purchase_orders"}}, false)
+				r := p.postForm("/admin/connections/disconnect", url.Values{"email": {"alice@example.com"}, "service_id": {"purchase_orders"}, "confirm": {"yes"}}, false)
 				flash := followFlash(r)
 				Expect(flash).To(HavePrefix("Could not disconnect alice@example.com from Purchase Orders"))
 				Expect(flash).NotTo(ContainSubstring("10.0.0.7"))

@@ -30,11 +30,12 @@ type Connector interface {
 // Admin is what the admin page needs of the connection use cases. They validate what an
 // admin typed themselves and answer EInvalid when it is malformed.
 type Admin interface {
-	Admin(ctx context.Context) (connector.AdminOverview, error)
+	Admin(ctx context.Context, q connector.AdminQuery) (connector.AdminOverview, error)
 	DisconnectFor(ctx context.Context, email, serviceID string) (connector.Disconnection, error)
 	OffboardPlan(ctx context.Context, email string) (connector.OffboardPlan, error)
 	Offboard(ctx context.Context, email string) (connector.OffboardResult, error)
 	RetryRevocation(ctx context.Context, serviceID, tokenID string) (bool, error)
+	RetryAllRevocations(ctx context.Context) (connector.RetryAllResult, error)
 }
 
 // RegistryStatus is what the admin page shows of the registry in service.

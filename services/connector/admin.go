@@ -61,15 +61,89 @@ type AdminIntent struct {
 	LastError string
 }
 
-// AdminPageSize is how many entries of each list the admin overview holds: the first page.
-const AdminPageSize = 100
+// How much of each list the admin page holds: a page of connections, a page of the
+// revocation queue, and the first entries of the other queues.
+const (
+	AdminPageSize  = 50
+	AdminQueueSize = 10
+	// AdminCountUpTo bounds the count of a filtered list: past it the page says "more than".
+	AdminCountUpTo = 10_000
+)
 
-// AdminOverview is what the admin page shows: the services, and the first AdminPageSize
-// entries of each list with how many the store holds in all. It holds no key.
+// AdminState selects connections by where their key stands, or by their person's pending
+// delivery.
+type AdminState string
+
+// The states the admin page filters connections by.
+const (
+	AdminAnyState        AdminState = ""
+	AdminConnected       AdminState = "connected" // neither expired nor expiring soon
+	AdminExpiring        AdminState = "expiring"
+	AdminExpired         AdminState = "expired"
+	AdminDeliveryPending AdminState = "delivery_pending"
+)
+
+// AdminStates are the states an admin can filter by, in the order the page offers them.
+var AdminStates = []AdminState{AdminConnected, AdminExpiring, AdminExpired, AdminDeliveryPending}
+
+// storeState is the store's name of a state.
+func (s AdminState) storeState() store.ConnectionState {
+	switch s {
+	case AdminConnected:
+		return store.StateLive
+	case AdminExpiring:
+		return store.StateExpiring
+	case AdminExpired:
+		return store.StateExpired
+	case AdminDeliveryPending:
+		return store.StateDeliveryPending
+	default:
+		return store.StateAny
+	}
+}
+
+// AdminCursor is a position in the connections sorted by email, then service id.
+type AdminCursor struct {
+	Email, ServiceID string
+}
+
+// IsZero reports whether the cursor names no position.
+func (c AdminCursor) IsZero() bool { return c.Email == "" && c.ServiceID == "" }
+
+// AdminQuery is what the admin page asks for: which connections (a prefix of the person's
+// email or account, a service, a state), which page of them (after or before a position,
+// or the last; none is the first), and which page of the revocation queue (from 1).
+type AdminQuery struct {
+	Search        string
+	ServiceID     string
+	State         AdminState
+	After, Before AdminCursor
+	Last          bool
+	QueuePage     int
+}
+
+// Filtered reports whether the query selects fewer than every connection.
+func (q AdminQuery) Filtered() bool {
+	return q.Search != "" || q.ServiceID != "" || q.State != AdminAnyState
+}
+
+// AdminConnections is one page of the connections a query selects.
+type AdminConnections struct {
+	Rows             []AdminConnection // by email, then service
+	Total            int               // how many the query selects, at most AdminCountUpTo when filtered
+	TotalCapped      bool              // more than Total match
+	HasPrev, HasNext bool
+}
+
+// AdminOverview is what the admin page shows: the services, a page of the connections the
+// query selects, a page of the revocation queue, the first AdminQueueSize entries of the
+// other queues, and how many each holds. It holds no key.
 type AdminOverview struct {
 	Services    []AdminService
-	Connections []AdminConnection // by email, then service
+	Connections AdminConnections
 	Revocations []AdminRevocation // those that need attention first, then oldest first
+	QueuePage   int               // the page of the queue Revocations is, from 1
+	QueuePages  int               // how many pages the queue has (at least 1)
 	Deliveries  []AdminDelivery   // oldest first
 	Intents     []AdminIntent     // oldest first
 	Totals      AdminTotals
@@ -84,24 +158,47 @@ type AdminTotals struct {
 	Intents        int
 }
 
-// Admin returns the admin overview: services with their health and number of connections,
-// and the first page of the connections, the revocation queue, pending deliveries and
-// unfinished exchanges, with the counts of each. It reads counts and pages from the store,
-// never everything.
-func (c *Connector) Admin(ctx context.Context) (AdminOverview, error) {
+// Admin returns the admin overview for q: services with their health and number of
+// connections, the page of connections q selects, the page of the revocation queue it asks
+// for (the last one when it asks past the end), the first pending deliveries and
+// unfinished exchanges, and the counts of each. It reads counts and pages from the store,
+// never everything, and never a key.
+func (c *Connector) Admin(ctx context.Context, q AdminQuery) (AdminOverview, error) {
 	counts, err := c.store.Counts(ctx, c.opts.Now())
 	if err != nil {
 		return AdminOverview{}, services.Wrap(services.EInternal, err, "count the records")
 	}
-	first := store.Page{Limit: AdminPageSize}
-	conns, _, err := c.store.Connections(ctx, store.ConnectionFilter{}, first)
+	page, err := c.store.SearchConnections(ctx, store.ConnectionQuery{
+		Search: q.Search, ServiceID: q.ServiceID, State: q.State.storeState(), Now: c.opts.Now(), Warning: c.opts.ExpiryWarning,
+		After: store.Cursor(q.After), Before: store.Cursor(q.Before), Last: q.Last, Limit: AdminPageSize, CountUpTo: AdminCountUpTo,
+	})
 	if err != nil {
 		return AdminOverview{}, services.Wrap(services.EInternal, err, "list the connections")
 	}
-	revocations, _, err := c.store.Revocations(ctx, first)
+	out := AdminOverview{
+		Totals: AdminTotals{Connections: counts.Connections, Revocations: counts.Revocations, NeedsAttention: counts.NeedsAttention,
+			Deliveries: counts.Deliveries, Intents: counts.Intents},
+		Connections: AdminConnections{Rows: make([]AdminConnection, 0, len(page.Rows)), Total: page.Total, TotalCapped: page.TotalCapped,
+			HasPrev: page.HasPrev, HasNext: page.HasNext},
+	}
+	if !q.Filtered() {
+		out.Connections.Total, out.Connections.TotalCapped = counts.Connections, false
+	}
+	for _, conn := range page.Rows {
+		out.Connections.Rows = append(out.Connections.Rows, AdminConnection{
+			UserEmail: conn.UserEmail, Username: conn.Username, ServiceID: conn.ServiceID, ServiceName: c.serviceName(conn.ServiceID),
+			TokenID: conn.TokenID, Status: c.statusOf(services.Connection{UserEmail: conn.UserEmail, ServiceID: conn.ServiceID,
+				ConnectedAt: conn.ConnectedAt, ExpiresAt: conn.ExpiresAt}),
+			ConnectedAt: conn.ConnectedAt, ExpiresAt: conn.ExpiresAt,
+		})
+	}
+	out.QueuePages = max(1, (counts.Revocations+AdminQueueSize-1)/AdminQueueSize)
+	out.QueuePage = min(max(q.QueuePage, 1), out.QueuePages)
+	revocations, _, err := c.store.Revocations(ctx, store.Page{Limit: AdminQueueSize, Offset: (out.QueuePage - 1) * AdminQueueSize})
 	if err != nil {
 		return AdminOverview{}, services.Wrap(services.EInternal, err, "list the revocation queue")
 	}
+	first := store.Page{Limit: AdminQueueSize}
 	deliveries, _, err := c.store.Deliveries(ctx, first)
 	if err != nil {
 		return AdminOverview{}, services.Wrap(services.EInternal, err, "list the pending deliveries")
@@ -110,20 +207,7 @@ func (c *Connector) Admin(ctx context.Context) (AdminOverview, error) {
 	if err != nil {
 		return AdminOverview{}, services.Wrap(services.EInternal, err, "list the exchange intents")
 	}
-	out := AdminOverview{
-		Connections: make([]AdminConnection, 0, len(conns)),
-		Revocations: make([]AdminRevocation, 0, len(revocations)),
-		Deliveries:  make([]AdminDelivery, 0, len(deliveries)),
-		Intents:     make([]AdminIntent, 0, len(intents)),
-		Totals: AdminTotals{Connections: counts.Connections, Revocations: counts.Revocations, NeedsAttention: counts.NeedsAttention,
-			Deliveries: counts.Deliveries, Intents: counts.Intents},
-	}
-	for _, conn := range conns {
-		out.Connections = append(out.Connections, AdminConnection{
-			UserEmail: conn.UserEmail, Username: conn.Username, ServiceID: conn.ServiceID, ServiceName: c.serviceName(conn.ServiceID),
-			TokenID: conn.TokenID, Status: c.statusOf(conn), ConnectedAt: conn.ConnectedAt, ExpiresAt: conn.ExpiresAt,
-		})
-	}
+	out.Revocations = make([]AdminRevocation, 0, len(revocations))
 	for _, r := range revocations {
 		out.Revocations = append(out.Revocations, AdminRevocation{
 			ServiceID: r.ServiceID, ServiceName: c.serviceName(r.ServiceID), TokenID: r.TokenID, UserEmail: r.UserEmail,

@@ -1,6 +1,10 @@
 package connector_test
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -73,14 +77,95 @@ var _ = Describe("The admin's actions", func() {
 				return nil
 			})).To(Succeed())
 
-			ov, err := w.conn.Admin(ctx())
+			ov, err := w.conn.Admin(ctx(), connector.AdminQuery{})
 
 			Expect(err).NotTo(HaveOccurred())
-			Expect(ov.Connections).To(HaveLen(connector.AdminPageSize))
-			Expect(ov.Connections[0].UserEmail).To(Equal("alice@example.com"), "sorted by email")
+			Expect(ov.Connections.Rows).To(HaveLen(connector.AdminPageSize))
+			Expect(ov.Connections.Rows[0].UserEmail).To(Equal("alice@example.com"), "sorted by email")
+			Expect(ov.Connections.Total).To(Equal(connector.AdminPageSize + 21))
+			Expect(ov.Connections.HasNext).To(BeTrue())
 			Expect(ov.Totals.Connections).To(Equal(connector.AdminPageSize + 21))
 			Expect(ov.Services).To(ContainElement(And(HaveField("Service.ID", "crm"), HaveField("Connections", connector.AdminPageSize+20))))
 			Expect(ov.Services).To(ContainElement(And(HaveField("Service.ID", "purchase_orders"), HaveField("Connections", 1))))
+		})
+	})
+
+	Describe("Admin's query", func() {
+		It("filters by the status the person's card would show, with the connector's clock and warning window", func() {
+			_, err := w.conn.Connect(ctx(), w.alice, "crm")
+			Expect(err).NotTo(HaveOccurred())
+			w.clock.Advance(365*24*time.Hour - 7*24*time.Hour) // a year's keys, a week before they expire
+			ov, err := w.conn.Admin(ctx(), connector.AdminQuery{State: connector.AdminExpiring})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.Connections.Rows).To(HaveLen(2))
+			Expect(ov.Connections.Rows[0].Status).To(Equal(connector.StatusExpiringSoon))
+			ov, err = w.conn.Admin(ctx(), connector.AdminQuery{State: connector.AdminConnected})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.Connections.Rows).To(BeEmpty())
+			Expect(ov.Connections.Total).To(BeZero(), "a filtered list counts its own matches")
+			Expect(ov.Totals.Connections).To(Equal(2))
+			ov, err = w.conn.Admin(ctx(), connector.AdminQuery{Search: "ALICE", ServiceID: "crm"})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.Connections.Rows).To(ConsistOf(HaveField("ServiceID", "crm")))
+		})
+
+		It("pages the revocation queue, and shows its last page when asked past the end", func() {
+			Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
+				for i := range connector.AdminQueueSize + 3 {
+					if err := tx.PutRevocation(store.Revocation{ServiceID: "crm", TokenID: fmt.Sprintf("tok_%02d", i), UserEmail: "gone@example.com",
+						QueuedAt: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC), Retry: store.Retry{NextAttemptAt: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})).To(Succeed())
+			ov, err := w.conn.Admin(ctx(), connector.AdminQuery{QueuePage: 99})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.QueuePages).To(Equal(2))
+			Expect(ov.QueuePage).To(Equal(2))
+			Expect(ov.Revocations).To(HaveLen(3))
+			Expect(ov.Revocations[0].TokenID).To(Equal(fmt.Sprintf("tok_%02d", connector.AdminQueueSize)))
+			ov, err = w.conn.Admin(ctx(), connector.AdminQuery{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ov.QueuePage).To(Equal(1))
+			Expect(ov.Revocations).To(HaveLen(connector.AdminQueueSize))
+		})
+	})
+
+	Describe("RetryAllRevocations", func() {
+		var secret services.Secret
+
+		BeforeEach(func() {
+			secret = w.secrets["purchase_orders"]
+			w.secrets["purchase_orders"] = "a-wrong-shared-secret-000"
+			d, err := w.conn.DisconnectFor(ctx(), "alice@example.com", "purchase_orders")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(d.Revocation).To(Equal(connector.RevocationPending))
+			Expect(w.store.Update(ctx(), func(tx *store.Tx) error {
+				r, _, err := tx.Revocation("purchase_orders", d.TokenID)
+				r.NeedsAttention, r.Attempts = true, 10
+				return errors.Join(err, tx.PutRevocation(r))
+			})).To(Succeed())
+		})
+
+		It("tries the whole queue, those that needed attention included, and counts what the services confirmed", func() {
+			w.secrets["purchase_orders"] = secret
+			res, err := w.conn.RetryAllRevocations(ctx())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res).To(Equal(connector.RetryAllResult{Queued: 1, Tried: 1, Revoked: 1}))
+			Expect(w.state().Revocations).To(BeEmpty())
+			Expect(w.liveTokenIDs("purchase_orders")).To(BeEmpty())
+		})
+
+		It("leaves what the service did not confirm queued, back at its first attempts, and says it is not revoked", func() {
+			res, err := w.conn.RetryAllRevocations(ctx())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res).To(Equal(connector.RetryAllResult{Queued: 1, Tried: 1, Revoked: 0}))
+			queue := w.state().Revocations
+			Expect(queue).To(HaveLen(1))
+			Expect(queue[0].NeedsAttention).To(BeFalse())
+			Expect(queue[0].Attempts).To(Equal(1))
+			Expect(w.liveTokenIDs("purchase_orders")).To(HaveLen(1))
 		})
 	})
 

@@ -69,7 +69,7 @@ type Store interface {
 	// What admins see: counts from the database, and pages of each list.
 	Counts(ctx context.Context, now time.Time) (store.Counts, error)
 	QueueCounts(ctx context.Context) (store.Counts, error)
-	Connections(ctx context.Context, f store.ConnectionFilter, p store.Page) ([]services.Connection, int, error)
+	SearchConnections(ctx context.Context, q store.ConnectionQuery) (store.ConnectionPage, error)
 	Revocations(ctx context.Context, p store.Page) ([]store.Revocation, int, error)
 	Deliveries(ctx context.Context, p store.Page) ([]store.PendingDelivery, int, error)
 	Intents(ctx context.Context, p store.Page) ([]store.Intent, int, error)

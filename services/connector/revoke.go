@@ -202,3 +202,55 @@ func (c *Connector) RetryRevocation(ctx context.Context, serviceID, tokenID stri
 	}
 	return c.tryRevocation(ctx, queuedKey{Revocation: r}), nil
 }
+
+// retryAllBatch is how many queued revocations Retry all tries itself, and retryAllParallel
+// how many at once; the rest of the queue is made due for the worker.
+const (
+	retryAllBatch    = 100
+	retryAllParallel = 8
+)
+
+// RetryAllResult is what Retry all did: how many revocations the queue held, how many it
+// tried now, and how many of those the services confirmed revoked. The others stay queued.
+type RetryAllResult struct {
+	Queued, Tried, Revoked int
+}
+
+// RetryAllRevocations puts every queued revocation back to its first attempt (none waits
+// for an admin any more) and tries the first retryAllBatch of them at once, those that
+// needed attention first, a few at a time; the rest are due at once for the worker. It
+// reports how many the services confirmed revoked: the others stay queued and the worker
+// goes on retrying them.
+func (c *Connector) RetryAllRevocations(ctx context.Context) (RetryAllResult, error) {
+	ctx, cancel := c.operation(ctx)
+	defer cancel()
+	batch, _, err := c.store.Revocations(ctx, store.Page{Limit: retryAllBatch})
+	if err != nil {
+		return RetryAllResult{}, services.Wrap(services.EInternal, err, "list the revocation queue")
+	}
+	var res RetryAllResult
+	err = c.store.Update(ctx, func(tx *store.Tx) error {
+		n, err := tx.RetryRevocations(c.now(), c.now().Add(c.opts.RetryBase), batch)
+		res.Queued = n
+		return err
+	})
+	if err != nil {
+		return RetryAllResult{}, services.Wrap(services.EInternal, err, "retry the revocation queue")
+	}
+	var wg sync.WaitGroup
+	var revoked atomic.Int64
+	slots := make(chan struct{}, retryAllParallel)
+	for _, r := range batch {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if c.tryRevocation(ctx, queuedKey{Revocation: r}) {
+				revoked.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	res.Tried, res.Revoked = len(batch), int(revoked.Load())
+	c.opts.Log.Info("retried the revocation queue", "queued", res.Queued, "tried", res.Tried, "revoked", res.Revoked)
+	return res, nil
+}

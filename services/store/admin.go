@@ -72,16 +72,30 @@ type Counts struct {
 }
 
 // Counts counts connections by service (with their expired keys as of now), the
-// revocation queue, pending deliveries and exchange intents.
+// revocation queue, pending deliveries and exchange intents. The connections are counted on
+// the service index, and the expired ones on the expiry index, so no row is read.
 func (s *Store) Counts(ctx context.Context, now time.Time) (Counts, error) {
 	var c Counts
 	svcs, err := queryAll(ctx, s.readQ, func(row scanner) (ServiceCount, error) {
 		var sc ServiceCount
-		return sc, row.Scan(&sc.ServiceID, &sc.Connections, &sc.Expired)
-	}, "SELECT service_id, COUNT(*), COALESCE(SUM(CASE WHEN expires_at > 0 AND expires_at <= $1 THEN 1 ELSE 0 END), 0) "+
-		"FROM connections GROUP BY service_id ORDER BY service_id", unixNano(now))
+		return sc, row.Scan(&sc.ServiceID, &sc.Connections)
+	}, "SELECT service_id, COUNT(*) FROM connections GROUP BY service_id ORDER BY service_id")
 	if err != nil {
 		return c, storeError("count connections", err)
+	}
+	expired, err := queryAll(ctx, s.readQ, func(row scanner) (ServiceCount, error) {
+		var sc ServiceCount
+		return sc, row.Scan(&sc.ServiceID, &sc.Expired)
+	}, "SELECT service_id, COUNT(*) FROM connections WHERE expires_at > 0 AND expires_at <= $1 GROUP BY service_id", unixNano(now))
+	if err != nil {
+		return c, storeError("count expired connections", err)
+	}
+	for i := range svcs {
+		for _, e := range expired {
+			if e.ServiceID == svcs[i].ServiceID {
+				svcs[i].Expired = e.Expired
+			}
+		}
 	}
 	c.Services = svcs
 	for _, sc := range svcs {
@@ -130,4 +144,22 @@ func list[T any](ctx context.Context, s *Store, scan func(scanner) (T, error), t
 	page, args := p.clause(1)
 	items, err := queryAll(ctx, s.readQ, scan, "SELECT "+columns+" FROM "+table+" ORDER BY "+order+page, args...)
 	return items, total, storeError("list "+table, err)
+}
+
+// RetryRevocations puts the whole revocation queue back to its first attempt: no entry
+// waits for an admin any more, and each is due at due, except those the caller names in
+// now, due at later so the worker leaves them to the caller, which tries them itself. It
+// returns how many entries the queue holds.
+func (tx *Tx) RetryRevocations(due, later time.Time, now []Revocation) (int, error) {
+	n, err := tx.exec("retry the revocation queue", "UPDATE revocations SET attempts = 0, needs_attention = FALSE, next_attempt_at = $1", unixNano(due))
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range now {
+		if _, err := tx.exec("retry a queued revocation", "UPDATE revocations SET next_attempt_at = $1 WHERE service_id = $2 AND token_id = $3",
+			unixNano(later), r.ServiceID, r.TokenID); err != nil {
+			return 0, err
+		}
+	}
+	return int(n), nil
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
-// newestSchema is the newest schema version this build knows: the last migration's.
-const newestSchema = 3
+// newestSchema is the version of the newest migration in migrations/.
+const newestSchema = 4
 
 var _ = DescribeTableSubtree("The schema", func(backend storetest.Backend) {
 	var cfg store.Config
@@ -58,15 +58,15 @@ var _ = DescribeTableSubtree("The schema", func(backend storetest.Backend) {
 	It("refuses a database a newer build migrated, and leaves it as it is", func() {
 		s := storetest.Open(cfg)
 		put(s, connection("ann@example.com", "crm"))
-		Expect(store.Exec(s, "INSERT INTO schema_versions (version_id, is_applied) VALUES (99, TRUE)")).To(Succeed())
+		Expect(store.Exec(s, fmt.Sprintf("INSERT INTO schema_versions (version_id, is_applied) VALUES (%d, TRUE)", newestSchema+1))).To(Succeed())
 		s.Close()
 		_, err := store.Open(context.Background(), cfg)
-		Expect(err).To(MatchError(And(ContainSubstring("version 99"), ContainSubstring(fmt.Sprintf("knows versions up to %d", newestSchema)), ContainSubstring("newer build"))))
+		Expect(err).To(MatchError(And(ContainSubstring(fmt.Sprintf("version %d", newestSchema+1)), ContainSubstring(fmt.Sprintf("knows versions up to %d", newestSchema)), ContainSubstring("newer build"))))
 		Expect(err.Error()).NotTo(ContainSubstring("postgres@")) // no connection string in the error
 
 		versions, err := store.QueryStrings(s2(cfg), "SELECT CAST(MAX(version_id) AS TEXT) FROM schema_versions")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(versions).To(Equal([]string{"99"}))
+		Expect(versions).To(Equal([]string{fmt.Sprint(newestSchema + 1)}))
 	})
 }, backends)
 

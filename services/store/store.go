@@ -90,7 +90,8 @@ type Store struct {
 	process       process // this process, as the portals table records it
 	registered    bool
 	reaper        *reaper
-	keys          sealer // seals and opens the API keys with cfg.Keys
+	keys          sealer    // seals and opens the API keys with cfg.Keys
+	collation     collation // whether the search may use an index's range (admin_search.go)
 }
 
 // Open opens (creating when needed) the database cfg names, migrates its schema to the

@@ -30,8 +30,22 @@ func Millis(d time.Duration) float64 { return float64(d) / float64(time.Millisec
 //
 //	store change p50: 0.41 ms at 1,000 people, 0.44 ms at 10,000, 0.52 ms at 100,000; 100,000/1,000 = 1.27 (target <= 5 ms at 100,000)
 func PrintFigure(w io.Writer, what, unit string, bySize map[int]float64, target string) {
+	printFigure(w, what, unit, BenchSizes, "people", bySize, target)
+}
+
+// AdminBenchSizes are the numbers of connections at which the admin page is measured.
+var AdminBenchSizes = []int{10_000, 100_000}
+
+// PrintConnectionsFigure is PrintFigure for a figure measured at AdminBenchSizes connections.
+func PrintConnectionsFigure(w io.Writer, what, unit string, bySize map[int]float64, target string) {
+	printFigure(w, what, unit, AdminBenchSizes, "connections", bySize, target)
+}
+
+// printFigure writes one figure at each of sizes (counted in noun) measured, and the ratio
+// of the largest size's to the smallest's.
+func printFigure(w io.Writer, what, unit string, all []int, noun string, bySize map[int]float64, target string) {
 	var sizes []int
-	for _, n := range BenchSizes {
+	for _, n := range all {
 		if _, ok := bySize[n]; ok {
 			sizes = append(sizes, n)
 		}
@@ -41,11 +55,11 @@ func PrintFigure(w io.Writer, what, unit string, bySize map[int]float64, target 
 	}
 	var parts []string
 	for i, n := range sizes {
-		people := ""
+		counted := ""
 		if i == 0 {
-			people = " people"
+			counted = " " + noun
 		}
-		parts = append(parts, fmt.Sprintf("%.2f %s at %s%s", bySize[n], unit, thousands(n), people))
+		parts = append(parts, fmt.Sprintf("%.2f %s at %s%s", bySize[n], unit, thousands(n), counted))
 	}
 	small, large := sizes[0], sizes[len(sizes)-1]
 	line := fmt.Sprintf("%s: %s", what, strings.Join(parts, ", "))
