@@ -168,44 +168,66 @@ func (c *Connector) Admin(ctx context.Context, q AdminQuery) (AdminOverview, err
 	if err != nil {
 		return AdminOverview{}, services.Wrap(services.EInternal, err, "count the records")
 	}
+	out := AdminOverview{Totals: AdminTotals{Connections: counts.Connections, Revocations: counts.Revocations,
+		NeedsAttention: counts.NeedsAttention, Deliveries: counts.Deliveries, Intents: counts.Intents}}
+	if out.Connections, err = c.adminConnections(ctx, q, counts.Connections); err != nil {
+		return AdminOverview{}, err
+	}
+	if err := c.adminQueues(ctx, q, &out); err != nil {
+		return AdminOverview{}, err
+	}
+	perService := map[string]int{}
+	for _, sc := range counts.Services {
+		perService[sc.ServiceID] = sc.Connections
+	}
+	out.Services = c.adminServices(ctx, perService)
+	return out, nil
+}
+
+// adminConnections is the page of connections q selects; total is the number of all
+// connections, the page's total when q filters nothing.
+func (c *Connector) adminConnections(ctx context.Context, q AdminQuery, total int) (AdminConnections, error) {
 	page, err := c.store.SearchConnections(ctx, store.ConnectionQuery{
 		Search: q.Search, ServiceID: q.ServiceID, State: q.State.storeState(), Now: c.opts.Now(), Warning: c.opts.ExpiryWarning,
 		After: store.Cursor(q.After), Before: store.Cursor(q.Before), Last: q.Last, Limit: AdminPageSize, CountUpTo: AdminCountUpTo,
 	})
 	if err != nil {
-		return AdminOverview{}, services.Wrap(services.EInternal, err, "list the connections")
+		return AdminConnections{}, services.Wrap(services.EInternal, err, "list the connections")
 	}
-	out := AdminOverview{
-		Totals: AdminTotals{Connections: counts.Connections, Revocations: counts.Revocations, NeedsAttention: counts.NeedsAttention,
-			Deliveries: counts.Deliveries, Intents: counts.Intents},
-		Connections: AdminConnections{Rows: make([]AdminConnection, 0, len(page.Rows)), Total: page.Total, TotalCapped: page.TotalCapped,
-			HasPrev: page.HasPrev, HasNext: page.HasNext},
-	}
+	out := AdminConnections{Rows: make([]AdminConnection, 0, len(page.Rows)), Total: page.Total, TotalCapped: page.TotalCapped,
+		HasPrev: page.HasPrev, HasNext: page.HasNext}
 	if !q.Filtered() {
-		out.Connections.Total, out.Connections.TotalCapped = counts.Connections, false
+		out.Total, out.TotalCapped = total, false
 	}
 	for _, conn := range page.Rows {
-		out.Connections.Rows = append(out.Connections.Rows, AdminConnection{
+		out.Rows = append(out.Rows, AdminConnection{
 			UserEmail: conn.UserEmail, Username: conn.Username, ServiceID: conn.ServiceID, ServiceName: c.serviceName(conn.ServiceID),
 			TokenID: conn.TokenID, Status: c.statusOf(services.Connection{UserEmail: conn.UserEmail, ServiceID: conn.ServiceID,
 				ConnectedAt: conn.ConnectedAt, ExpiresAt: conn.ExpiresAt}),
 			ConnectedAt: conn.ConnectedAt, ExpiresAt: conn.ExpiresAt,
 		})
 	}
-	out.QueuePages = max(1, (counts.Revocations+AdminQueueSize-1)/AdminQueueSize)
+	return out, nil
+}
+
+// adminQueues fills in the page of the revocation queue q asks for (the last one when it
+// asks past the end) and the first pending deliveries and unfinished exchanges; out's
+// totals must be set.
+func (c *Connector) adminQueues(ctx context.Context, q AdminQuery, out *AdminOverview) error {
+	out.QueuePages = max(1, (out.Totals.Revocations+AdminQueueSize-1)/AdminQueueSize)
 	out.QueuePage = min(max(q.QueuePage, 1), out.QueuePages)
 	revocations, _, err := c.store.Revocations(ctx, store.Page{Limit: AdminQueueSize, Offset: (out.QueuePage - 1) * AdminQueueSize})
 	if err != nil {
-		return AdminOverview{}, services.Wrap(services.EInternal, err, "list the revocation queue")
+		return services.Wrap(services.EInternal, err, "list the revocation queue")
 	}
 	first := store.Page{Limit: AdminQueueSize}
 	deliveries, _, err := c.store.Deliveries(ctx, first)
 	if err != nil {
-		return AdminOverview{}, services.Wrap(services.EInternal, err, "list the pending deliveries")
+		return services.Wrap(services.EInternal, err, "list the pending deliveries")
 	}
 	intents, _, err := c.store.Intents(ctx, first)
 	if err != nil {
-		return AdminOverview{}, services.Wrap(services.EInternal, err, "list the exchange intents")
+		return services.Wrap(services.EInternal, err, "list the exchange intents")
 	}
 	out.Revocations = make([]AdminRevocation, 0, len(revocations))
 	for _, r := range revocations {
@@ -222,12 +244,7 @@ func (c *Connector) Admin(ctx context.Context, q AdminQuery) (AdminOverview, err
 		out.Intents = append(out.Intents, AdminIntent{RequestID: in.RequestID, UserEmail: in.UserEmail, ServiceID: in.ServiceID,
 			StartedAt: in.StartedAt, Attempts: in.Attempts, LastError: in.LastError})
 	}
-	perService := map[string]int{}
-	for _, sc := range counts.Services {
-		perService[sc.ServiceID] = sc.Connections
-	}
-	out.Services = c.adminServices(ctx, perService)
-	return out, nil
+	return nil
 }
 
 // adminServices lists the registry's services with their health and number of connections.
