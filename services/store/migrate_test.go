@@ -20,13 +20,13 @@ var _ = DescribeTableSubtree("The schema", func(backend storetest.Backend) {
 		s := storetest.Open(cfg)
 		v, err := s.SchemaVersion(context.Background())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(v).To(BeEquivalentTo(1))
+		Expect(v).To(BeEquivalentTo(2))
 		put(s, connection("ann@example.com", "crm"))
 		s.Close()
 		again := storetest.Open(cfg)
 		v, err = again.SchemaVersion(context.Background())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(v).To(BeEquivalentTo(1))
+		Expect(v).To(BeEquivalentTo(2))
 		_, ok, err := again.Get(context.Background(), "ann@example.com", "crm")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ok).To(BeTrue())
@@ -48,21 +48,21 @@ var _ = DescribeTableSubtree("The schema", func(backend storetest.Backend) {
 		}
 		v, err := storetest.Open(cfg).SchemaVersion(context.Background())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(v).To(BeEquivalentTo(1))
+		Expect(v).To(BeEquivalentTo(2))
 	})
 
 	It("refuses a database a newer build migrated, and leaves it as it is", func() {
 		s := storetest.Open(cfg)
 		put(s, connection("ann@example.com", "crm"))
-		Expect(store.Exec(s, "INSERT INTO schema_versions (version_id, is_applied) VALUES (2, TRUE)")).To(Succeed())
+		Expect(store.Exec(s, "INSERT INTO schema_versions (version_id, is_applied) VALUES (3, TRUE)")).To(Succeed())
 		s.Close()
 		_, err := store.Open(context.Background(), cfg)
-		Expect(err).To(MatchError(And(ContainSubstring("version 2"), ContainSubstring("knows versions up to 1"), ContainSubstring("newer build"))))
+		Expect(err).To(MatchError(And(ContainSubstring("version 3"), ContainSubstring("knows versions up to 2"), ContainSubstring("newer build"))))
 		Expect(err.Error()).NotTo(ContainSubstring("postgres@")) // no connection string in the error
 
 		versions, err := store.QueryStrings(s2(cfg), "SELECT CAST(MAX(version_id) AS TEXT) FROM schema_versions")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(versions).To(Equal([]string{"2"}))
+		Expect(versions).To(Equal([]string{"3"}))
 	})
 }, backends)
 
