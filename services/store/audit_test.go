@@ -175,7 +175,7 @@ var _ = DescribeTableSubtree("The audit log", func(backend storetest.Backend) {
 			check := verify()
 			Expect(check.Bad).NotTo(BeNil())
 			Expect(check.Bad.Seq).To(BeEquivalentTo(2))
-			Expect(check.Bad.At).To(Equal(t0.Add(3 * time.Minute)), "the record now at 2 is the fourth one")
+			Expect(check.Bad.At).To(Equal(t0.Add(3*time.Minute)), "the record now at 2 is the fourth one")
 		})
 
 		It("names the last record when it was removed", func() {
