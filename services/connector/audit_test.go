@@ -3,9 +3,9 @@ package connector_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
-	"errors"
 	"strings"
 	"time"
 
