@@ -56,6 +56,7 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 	web.GET(components.AdminOffboardPath, h.RequirePage, h.AdminOffboardReview)
 	web.POST(components.AdminOffboardPath, h.RequirePage, h.AdminOffboard)
 	web.POST(components.AdminRetryPath, h.RequirePage, h.AdminRetryRevocation)
+	web.GET(components.AdminAuditPath, h.RequirePage, h.AdminAudit)
 	web.GET("/", h.RequirePage, h.Dashboard)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
 	web.GET("/connectors/:id/disconnect", h.RequirePage, h.ConfirmDisconnect)

@@ -106,6 +106,7 @@ func (c *Connector) SignInRefused(ctx context.Context, email, method, reason str
 
 // SignedOut records that the person signed out.
 func (c *Connector) SignedOut(ctx context.Context, user services.User) {
+	ctx = WithActor(ctx, services.LowerASCII(user.Email))
 	c.record(ctx, c.event(ctx, EventSignOut, string(OutcomeOK), "", user, "", ""))
 }
 
@@ -124,6 +125,9 @@ func firstOr(list []string, def string) string {
 	return list[0]
 }
 
+// AuditRecord is a record of the audit log: an event, numbered and chained.
+type AuditRecord = store.AuditRecord
+
 // AuditPageSize is how many records a page of the audit view holds.
 const AuditPageSize = 50
 
@@ -139,7 +143,7 @@ type AuditQuery struct {
 // AuditLogPage is a page of the audit log, newest first, for admins.
 type AuditLogPage struct {
 	Query   AuditQuery // as normalized
-	Records []store.AuditRecord
+	Records []AuditRecord
 	// Older and Newer say whether there are records beyond the page either way.
 	Older, Newer bool
 	// Services are the registry's service ids, for the search.
