@@ -21,6 +21,7 @@ Commands:
   registry check FILE    validate a registry and its skill files (--skills DIR; default: skills/ beside FILE)
   probe SERVICE_ID       check a live service against the token-exchange protocol (--check-url URL; see README.md)
   offboard EMAIL         revoke every key of a person and remove their files (--demo: the demo's data)
+  audit verify|export    check the audit log's hash chain, or write it as JSON lines (see audit --help)
   help                   show this text
 
 Configuration comes from SC_* environment variables; see README.md.
@@ -53,6 +54,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runProbe(ctx, args[2:], getenv, stdout, stderr)
 	case "offboard":
 		return runOffboard(ctx, args[2:], getenv, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[2:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
