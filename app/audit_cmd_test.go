@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -46,6 +47,20 @@ func parseExport(out string) []exported {
 		recs = append(recs, r)
 	}
 	return recs
+}
+
+// auditOf is the actor and outcome of each record of kind in the demo's audit log, oldest
+// first.
+func (d *demo) auditOf(kind string) []string {
+	GinkgoHelper()
+	var out []string
+	Expect(d.openStore().ExportAudit(context.Background(), store.AuditFilter{}, func(r store.AuditRecord) error {
+		if r.Kind == kind {
+			out = append(out, r.Actor+" "+r.Outcome)
+		}
+		return nil
+	})).To(Succeed())
+	return out
 }
 
 var _ = Describe("service-connector audit", func() {

@@ -223,7 +223,7 @@ func auditTable(recs []AuditRecordView) templ.Component {
 			templ_7745c5c3_Var10 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<div class=\"table-wrap\"><table role=\"table\" data-testid=\"audit-records\"><thead role=\"rowgroup\"><tr role=\"row\"><th role=\"columnheader\">#</th><th role=\"columnheader\">When</th><th role=\"columnheader\">Event</th><th role=\"columnheader\">By</th><th role=\"columnheader\">Person</th><th role=\"columnheader\">Service, token id</th><th role=\"columnheader\">Reason</th></tr></thead> <tbody role=\"rowgroup\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<div class=\"table-wrap\"><table role=\"table\" data-testid=\"audit-records\"><thead role=\"rowgroup\"><tr role=\"row\"><th role=\"columnheader\" class=\"audit-seq\">Record</th><th role=\"columnheader\">When</th><th role=\"columnheader\">Event</th><th role=\"columnheader\">By</th><th role=\"columnheader\">Person</th><th role=\"columnheader\">Service, token id</th><th role=\"columnheader\">Reason</th></tr></thead> <tbody role=\"rowgroup\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -280,14 +280,14 @@ func auditTable(recs []AuditRecordView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\"><td role=\"cell\" data-label=\"#\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\"><td role=\"cell\" data-label=\"Record\" class=\"audit-seq\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(r.Seq)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_audit.templ`, Line: 57, Col: 44}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_audit.templ`, Line: 57, Col: 67}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
@@ -378,9 +378,9 @@ func auditTable(recs []AuditRecordView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var22 string
-			templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(r.Person)
+			templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(orNone(r.Person))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_audit.templ`, Line: 67, Col: 17}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_audit.templ`, Line: 67, Col: 25}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
 			if templ_7745c5c3_Err != nil {
@@ -409,14 +409,14 @@ func auditTable(recs []AuditRecordView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "</td><td role=\"cell\" data-label=\"Service, token id\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "</td><td role=\"cell\" data-label=\"Service\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var24 string
-			templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(r.ServiceID)
+			templ_7745c5c3_Var24, templ_7745c5c3_Err = templ.JoinStringErrs(orNone(r.ServiceID))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_audit.templ`, Line: 73, Col: 20}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `admin_audit.templ`, Line: 73, Col: 28}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var24))
 			if templ_7745c5c3_Err != nil {
@@ -555,6 +555,14 @@ func auditPager(p AuditPageProps) templ.Component {
 		}
 		return nil
 	})
+}
+
+// orNone is s, or a dash for a field the record leaves empty.
+func orNone(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
 }
 
 func auditBadge(bad bool) string {
