@@ -16,6 +16,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/service-connector/service-connector/services/store"
+	"github.com/service-connector/service-connector/services/store/storetest"
 )
 
 // exported is one line of `audit export`.
@@ -47,6 +48,18 @@ func parseExport(out string) []exported {
 		recs = append(recs, r)
 	}
 	return recs
+}
+
+// auditIn is every record of the audit log of the portal whose data dir is dataDir.
+func auditIn(dataDir string) []store.AuditRecord {
+	GinkgoHelper()
+	var out []store.AuditRecord
+	st := storetest.Open(store.Config{DataDir: dataDir, Log: discardLog()})
+	Expect(st.ExportAudit(context.Background(), store.AuditFilter{}, func(r store.AuditRecord) error {
+		out = append(out, r)
+		return nil
+	})).To(Succeed())
+	return out
 }
 
 // auditOf is the actor and outcome of each record of kind in the demo's audit log, oldest
