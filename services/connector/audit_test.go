@@ -135,15 +135,20 @@ var _ = Describe("The audit log the connector keeps", func() {
 		}
 	})
 
-	It("records a connect that kept the live key", func() {
+	It("records a connect that kept the live key, and says so when delivering it again failed", func() {
 		_, err := w.conn.Connect(ctx(), w.alice, "crm")
 		Expect(err).NotTo(HaveOccurred())
 		_, err = w.conn.Connect(ctx(), w.alice, "crm")
 		Expect(err).NotTo(HaveOccurred())
+		w.installer.Fail(errors.New("helper crashed"))
+		_, err = w.conn.Connect(ctx(), w.alice, "crm")
+		Expect(err).To(HaveOccurred())
 		c, _ := w.recorded("crm")
-		Expect(w.auditOf(connector.EventConnect)).To(ConsistOf(
+		Expect(w.auditOf(connector.EventConnect)).To(HaveExactElements(
 			anEvent("portal", "connect", "alice@example.com", "alice", "crm", c.TokenID, "ok"),
-			anEvent("portal", "connect", "alice@example.com", "alice", "crm", c.TokenID, "kept")))
+			anEvent("portal", "connect", "alice@example.com", "alice", "crm", c.TokenID, "kept"),
+			And(anEvent("portal", "connect", "alice@example.com", "alice", "crm", c.TokenID, "failed"),
+				HaveField("Reason", ContainSubstring("delivering the files again failed")))))
 	})
 
 	It("records connects refused: a service switched off, and an exchange the service refused", func() {

@@ -49,8 +49,13 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 		return ServiceState{}, services.Wrap(services.EInternal, err, "read the connection")
 	}
 	if hadPrev && c.state(svc, prev, true).Status == StatusConnected {
-		deliverErr := c.deliverOrMark(ctx, user, c.event(ctx, EventConnect, AuditKept,
-			"already connected with a live key: no key minted, the files delivered again", user, svc.ID, prev.TokenID))
+		deliverErr := c.deliverOrMark(ctx, user, func(err error) store.AuditEvent {
+			if err != nil {
+				return c.event(ctx, EventConnect, string(OutcomeFailed), "already connected with a live key, so no key was minted; "+
+					"delivering the files again failed and is retried: "+services.ErrorMessage(err), user, svc.ID, prev.TokenID)
+			}
+			return c.event(ctx, EventConnect, AuditKept, "already connected with a live key: no key minted, the files delivered again", user, svc.ID, prev.TokenID)
+		})
 		st, err := c.stateOf(ctx, svc, user.Email)
 		if err != nil {
 			return st, err
