@@ -287,11 +287,11 @@ func (c *Connector) otherHolder(ctx context.Context, user services.User) (string
 	return "", nil
 }
 
-// refusedConnect records a connect refused before any key was asked for.
+// refusedConnect records a connect refused before any key was asked for. A service id that
+// is not one (what a person typed) is left out: the reason quotes it, shortened.
 func (c *Connector) refusedConnect(ctx context.Context, user services.User, serviceID string, err error) {
-	outcome := OutcomeRefused
-	if code := services.ErrorCode(err); code != services.EConflict && code != services.ENotFound {
-		outcome = OutcomeFailed
+	if !services.ValidServiceID(serviceID) {
+		serviceID = ""
 	}
-	c.record(ctx, c.event(ctx, EventConnect, string(outcome), services.ErrorMessage(err), user, serviceID, ""))
+	c.record(ctx, c.event(ctx, EventConnect, string(OutcomeRefused), services.ErrorMessage(err), user, serviceID, ""))
 }
