@@ -224,6 +224,31 @@ var _ = Describe("service-connector audit", func() {
 		})
 	})
 
+	It("has the demo's worker delete what SC_AUDIT_RETENTION no longer keeps, and the chain verifies from the first record kept", func() {
+		dataDir := GinkgoT().TempDir()
+		old := time.Now().Add(-72 * time.Hour)
+		st, err := store.Open(context.Background(), store.Config{DataDir: dataDir, Log: discardLog(), Now: func() time.Time { return old }})
+		Expect(err).NotTo(HaveOccurred())
+		for i := range 3 {
+			Expect(st.Audit(context.Background(), store.AuditEvent{Actor: "cli", Kind: "offboard", Person: fmt.Sprintf("p%d@example.com", i), Outcome: "ok"})).To(Succeed())
+		}
+		st.Close()
+		env := map[string]string{"SC_DATA_DIR": dataDir, "SC_AUDIT_RETENTION": "2d"}
+		d := startDemo(env)
+		d.newBrowser().signIn("alice@example.com")
+
+		Eventually(func() []string { return d.auditOf("audit_retention") }).WithTimeout(10 * time.Second).Should(Equal([]string{"worker ok"}))
+		code, stdout, stderr := run(env, "audit", "verify", "--demo")
+		Expect(code).To(Equal(0), stdout+stderr)
+		Expect(stdout).To(MatchRegexp(`^audit log OK: records 4 to \d+ \(\d+ records\), checked from record 4, which follows the anchor [0-9a-f]{64}\n`))
+		code, stdout, _ = run(env, "audit", "export", "--demo")
+		Expect(code).To(Equal(0))
+		recs := parseExport(stdout)
+		Expect(recs[0].Seq).To(BeEquivalentTo(4))
+		Expect(recs).To(ContainElement(HaveField("Reason", ContainSubstring("deleted records 1 to 3"))))
+		Expect(recs).NotTo(ContainElement(HaveField("Kind", "offboard")))
+	})
+
 	DescribeTable("a usage or configuration error exits 2 and says why",
 		func(args []string, message string) {
 			code, stdout, stderr := run(map[string]string{"SC_DATA_DIR": GinkgoT().TempDir()}, append([]string{"audit"}, args...)...)
