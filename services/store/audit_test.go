@@ -185,6 +185,18 @@ var _ = DescribeTableSubtree("The audit log", func(backend storetest.Backend) {
 			Expect(check.Bad.Seq).To(BeEquivalentTo(5))
 		})
 
+		It("names a record inserted after the head, which would stop every append", func() {
+			r := all()[4]
+			r.Seq, r.PrevHash = 6, r.Hash
+			r.Hash = store.AuditHash(r)
+			Expect(store.Exec(s, "INSERT INTO audit_log ("+"seq, at, actor, kind, person, account, service_id, token_id, outcome, reason, prev_hash, hash"+
+				") VALUES ($1, $2, 'x', 'x', '', '', '', '', '', '', $3, $4)", r.Seq, r.At.UnixNano(), r.PrevHash, r.Hash)).To(Succeed())
+			check := verify()
+			Expect(check.Bad).NotTo(BeNil())
+			Expect(check.Bad.Seq).To(BeEquivalentTo(6))
+			Expect(check.Bad.Why).To(ContainSubstring("after the log's head"))
+		})
+
 		It("names the first record when it was removed", func() {
 			Expect(store.Exec(s, "DELETE FROM audit_log WHERE seq = 1")).To(Succeed())
 			check := verify()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -114,5 +115,37 @@ func (s *Store) VerifyAudit(ctx context.Context, expect ...ExpectHash) (AuditChe
 			break
 		}
 	}
+	if check.Bad == nil {
+		bad, err := s.beyondHead(ctx)
+		if err != nil {
+			return check, err
+		}
+		check.Bad = bad
+	}
 	return check, nil
+}
+
+// beyondHead looks for a record numbered after the head: every append moves the head in the
+// change that inserts the record, so one there was inserted by hand (and would stop every
+// append that comes to its number). The head and the record are read in one snapshot, so a
+// record appended meanwhile is not taken for one.
+func (s *Store) beyondHead(ctx context.Context) (*AuditBreak, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect.name == postgresDialect.name {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := s.read.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, storeError("read the audit log", err)
+	}
+	defer func() { _ = tx.Rollback() }() // read only
+	var headSeq int64
+	if err := tx.QueryRowContext(ctx, "SELECT seq FROM audit_head WHERE id = 1").Scan(&headSeq); err != nil {
+		return nil, storeError("read the audit log's head", err)
+	}
+	r, found, err := queryOne(ctx, tx, scanAuditRecord, "SELECT "+auditColumns+" FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1", headSeq)
+	if err != nil || !found {
+		return nil, storeError("read the audit log", err)
+	}
+	return &AuditBreak{Seq: r.Seq, At: r.At, Why: fmt.Sprintf("it comes after the log's head (record %d): it was inserted", headSeq)}, nil
 }
