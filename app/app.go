@@ -22,6 +22,7 @@ Commands:
   probe SERVICE_ID       check a live service against the token-exchange protocol (--check-url URL; see README.md)
   offboard EMAIL         revoke every key of a person and remove their files (--demo: the demo's data)
   rekey                  re-seal every API key at rest under SC_STORE_KEY_FILE's first key (--demo: the demo's data)
+  audit verify|export    check the audit log's hash chain, or write it as JSON lines (see audit --help)
   help                   show this text
 
 Configuration comes from SC_* environment variables; see README.md.
@@ -56,6 +57,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runOffboard(ctx, args[2:], getenv, stdout, stderr)
 	case "rekey":
 		return runRekey(ctx, args[2:], getenv, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args[2:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

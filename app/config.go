@@ -38,6 +38,7 @@ type Config struct {
 	RetryMax         time.Duration     // SC_RETRY_MAX
 	RevokeAttempts   int               // SC_REVOKE_ATTEMPTS
 	RegistryReload   time.Duration     // SC_REGISTRY_RELOAD
+	AuditRetention   time.Duration     // SC_AUDIT_RETENTION; 0 keeps the audit log forever
 	LogLevel         string            // SC_LOG_LEVEL
 	DemoFaults       refservice.Faults // SC_DEMO_FAULTS; read by the demo only (loadDemoFaults)
 	getenv           func(string) string
@@ -91,6 +92,7 @@ func loadConfig(getenv func(string) string) (Config, []string) {
 	if cfg.RegistryReload < 100*time.Millisecond {
 		problems = append(problems, fmt.Sprintf("SC_REGISTRY_RELOAD: %s is too short; use at least 100ms", cfg.RegistryReload))
 	}
+	cfg.AuditRetention = auditRetention(getenv, &problems)
 	cfg.RevokeAttempts = intEnv(getenv, "SC_REVOKE_ATTEMPTS", 10, 1, 1000, &problems)
 	problems = append(problems, metricsAddrProblems(cfg.MetricsAddr, cfg.Addr)...)
 	switch cfg.LogLevel {
@@ -99,6 +101,25 @@ func loadConfig(getenv func(string) string) (Config, []string) {
 		problems = append(problems, fmt.Sprintf("SC_LOG_LEVEL: %q is not one of debug, info, warn, error", cfg.LogLevel))
 	}
 	return cfg, problems
+}
+
+// minAuditRetention is the shortest retention SC_AUDIT_RETENTION accepts: anything shorter is
+// more likely a slip than a policy.
+const minAuditRetention = 24 * time.Hour
+
+// auditRetention reads SC_AUDIT_RETENTION: how long audit records are kept, such as 400d;
+// unset or "forever" keeps them forever (0).
+func auditRetention(getenv func(string) string, problems *[]string) time.Duration {
+	raw := strings.TrimSpace(getenv("SC_AUDIT_RETENTION"))
+	if raw == "" || raw == "forever" {
+		return 0
+	}
+	d, err := parseDuration(raw)
+	if err != nil || d < minAuditRetention {
+		*problems = append(*problems, fmt.Sprintf("SC_AUDIT_RETENTION: %q is not a duration of at least a day, such as 400d or 9600h (or forever)", raw))
+		return 0
+	}
+	return d
 }
 
 // metricsAddrProblems checks SC_METRICS_ADDR: unset, or a host:port of its own, never the

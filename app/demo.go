@@ -110,7 +110,7 @@ func runDemoServers(ctx context.Context, cfg Config, log *slog.Logger, stdout io
 	if err != nil {
 		return err
 	}
-	defer startBackground(ctx, conn, st, reg.live, cfg.RegistryReload, log)()
+	defer startBackground(ctx, conn, st, reg.live, cfg.RegistryReload, cfg.AuditRetention, log)()
 	portal, admins, err := demoPortal(cfg, conn, ids, reg, dataDir, st, m, log)
 	if err != nil {
 		return err
@@ -217,7 +217,7 @@ func demoPortal(cfg Config, conn *connector.Connector, ids handlers.Identity, re
 		admins = []string{demoAdmin} // so a newcomer can see the admin page too
 	}
 	h := handlers.New(handlers.Config{
-		Connector: conn, Admin: conn, Identity: ids, Log: log, Admins: admins,
+		Connector: conn, Admin: conn, Audit: conn, Identity: ids, Log: log, Admins: admins,
 		Demo: true, DemoPeople: demoPeople, DemoHomes: filepath.Join(dataDir, "homes"), DemoFaults: describeFaults(cfg.DemoFaults),
 		Registry: reg.status(cfg.RegistryFile),
 		Ready: []handlers.Check{

@@ -8,6 +8,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/service-connector/service-connector/services"
 )
 
 var _ = Describe("serve's Google sign-in", Label("google"), func() {
@@ -107,6 +109,13 @@ var _ = Describe("serve's Google sign-in", Label("google"), func() {
 			if status != http.StatusOK {
 				signedOut()
 			}
+			kind := "sign_in"
+			if status != http.StatusOK {
+				kind = "sign_in_refused"
+			}
+			Expect(auditIn(env["SC_DATA_DIR"])).To(HaveExactElements(And(HaveField("Kind", kind), HaveField("Reason", ContainSubstring("google")),
+				HaveField("Person", services.LowerASCII(claims["email"].(string))))),
+				"the audit log holds the sign-in, or its refusal")
 		},
 		Entry("an unverified email is refused",
 			map[string]any{"email": "alice@example.com", "verified_email": false, "hd": "example.com"},

@@ -67,7 +67,7 @@ func runOffboard(ctx context.Context, args []string, getenv func(string) string,
 		return 1
 	}
 	defer st.Close()
-	return offboard(ctx, conn, email, log, stdout, stderr)
+	return offboard(connector.WithActor(ctx, connector.ActorCLI), conn, email, log, stdout, stderr)
 }
 
 // offboard offboards email and prints what it did.

@@ -62,6 +62,9 @@ var _ = Describe("The registry edited while the demo runs", Label("reload"), fun
 		edit(example)
 		Eventually(func() string { return admin.do(http.MethodGet, "/admin", "", "").body }).
 			WithTimeout(5 * time.Second).Should(ContainSubstring(`data-testid="registry-ok"`))
+		By("the audit log holding the edit refused, once however often it was looked at, then the fix")
+		Eventually(func() []string { return d.auditOf("registry_reload") }).WithTimeout(5 * time.Second).
+			Should(Equal([]string{"registry refused", "registry ok"}))
 	})
 
 	It("revokes and undelivers the connections of a service removed from it", func() {

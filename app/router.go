@@ -58,6 +58,7 @@ func newRouter(rc routerConfig) (http.Handler, error) {
 	web.POST(components.AdminOffboardPath, h.RequirePage, h.AdminOffboard)
 	web.POST(components.AdminRetryPath, h.RequirePage, h.AdminRetryRevocation)
 	web.POST(components.AdminRetryAllPath, h.RequirePage, h.AdminRetryAll)
+	web.GET(components.AdminAuditPath, h.RequirePage, h.AdminAudit)
 	web.GET("/", h.RequirePage, h.Dashboard)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
 	web.GET("/connectors/:id/disconnect", h.RequirePage, h.ConfirmDisconnect)

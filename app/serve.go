@@ -67,9 +67,9 @@ func runServe(ctx context.Context, cfg serveConfig, google GoogleEndpoints, log 
 	if err != nil {
 		return err
 	}
-	defer startBackground(ctx, conn, st, live, cfg.RegistryReload, log)()
+	defer startBackground(ctx, conn, st, live, cfg.RegistryReload, cfg.AuditRetention, log)()
 	h := handlers.New(handlers.Config{
-		Connector: conn, Admin: conn, Identity: ids, Log: log, Admins: cfg.AdminEmails,
+		Connector: conn, Admin: conn, Audit: conn, Identity: ids, Log: log, Admins: cfg.AdminEmails,
 		Google:         newGoogleSignIn(cfg.GoogleClientID, cfg.GoogleClientSecret.Reveal(), cfg.BaseURL, google, &http.Client{Timeout: 15 * time.Second}),
 		AllowedDomains: cfg.AllowedDomains,
 		Registry:       liveRegistryStatus(live),

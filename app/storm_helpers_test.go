@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -193,11 +194,12 @@ func tokenCounts(stateDir, serviceID string) (minted, revoked int) {
 // invariantReport is what checkInvariant found.
 type invariantReport struct {
 	recorded, live, orphaned, missing, minted, revoked int
+	audited                                            int64 // audit records whose chain verified
 }
 
 func (r invariantReport) String() string {
-	return fmt.Sprintf("tokens minted %d, revoked %d, live %d; connections recorded %d; orphaned %d; recorded but not live %d",
-		r.minted, r.revoked, r.live, r.recorded, r.orphaned, r.missing)
+	return fmt.Sprintf("tokens minted %d, revoked %d, live %d; connections recorded %d; orphaned %d; recorded but not live %d; audit records %d, their chain verified",
+		r.minted, r.revoked, r.live, r.recorded, r.orphaned, r.missing, r.audited)
 }
 
 // checkInvariant checks DESIGN's invariant on a drained demo: the live tokens at the
@@ -241,6 +243,11 @@ func checkInvariant(d *demo, st store.State, people []*stormPerson) invariantRep
 	}
 	Expect(rep.orphaned).To(BeZero(), "live keys nobody recorded")
 	Expect(rep.missing).To(BeZero(), "recorded keys the service does not hold live")
+	check, err := d.openStore().VerifyAudit(context.Background())
+	Expect(err).NotTo(HaveOccurred())
+	Expect(check.Bad).To(BeNil(), "the audit log's chain holds, whatever was appended at once or cut short")
+	Expect(check.Records).To(BeNumerically(">", 0))
+	rep.audited = check.Records
 	for _, p := range people {
 		got := map[string]string{}
 		content, _, _ := d.home(p.user, ".service_env")

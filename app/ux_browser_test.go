@@ -92,6 +92,19 @@ var _ = Describe("The portal on a phone and on a desktop, light and dark", Label
 				Expect(err).NotTo(HaveOccurred())
 				Expect(reflowed).To(BeTrue(), "each row reads as label: value")
 			}
+
+			By("the audit log, searched by person, its table reflowing on a phone")
+			step(ctx, chromedp.Navigate(d.portal+"/admin/audit?person=alice%40example.com"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="audit-records"]`)))
+			checkPage(ctx, vp, "audit")
+			Expect(text(ctx, `[data-testid="audit-record"][data-kind="connect"]`)).To(ContainSubstring("crm"))
+			if vp.mobile {
+				reflowed, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+					const cell = document.querySelector('[data-testid="audit-record"] td');
+					return getComputedStyle(cell).display === "block" && getComputedStyle(cell, "::before").content.includes("Record");
+				})()`))
+				Expect(err).NotTo(HaveOccurred())
+				Expect(reflowed).To(BeTrue(), "each record reads as label: value")
+			}
 		},
 		Entry("390×844, a phone", phone),
 		Entry("1440×900, a desktop", desktop),

@@ -68,6 +68,7 @@ func (h *Handlers) GoogleCallback(c *gin.Context) {
 		return
 	}
 	if c.Query("error") != "" {
+		h.auditRefusal(c, "", "google", "Google did not sign the person in")
 		h.refuseSignIn(c, http.StatusForbidden, "Google did not sign you in. Please try again.")
 		return
 	}
@@ -85,12 +86,14 @@ func (h *Handlers) GoogleCallback(c *gin.Context) {
 	email := normalize(gu.Email)
 	if reason := h.googleRefusal(gu, email); reason != "" {
 		h.log.Warn("google sign-in refused", "user", email, "reason", reason)
+		h.auditRefusal(c, email, "google", reason)
 		h.refuseSignIn(c, http.StatusForbidden, reason)
 		return
 	}
 	username, err := h.identity.Username(email)
 	if err != nil {
 		h.logError(c, err)
+		h.auditRefusal(c, email, "google", services.ErrorMessage(err))
 		h.refuseSignIn(c, http.StatusForbidden, services.ErrorMessage(err))
 		return
 	}
@@ -99,6 +102,7 @@ func (h *Handlers) GoogleCallback(c *gin.Context) {
 		return
 	}
 	h.log.Info("signed in", "user", email, "username", username, "method", "google")
+	h.auditSignIn(c, services.User{Email: email, Username: username}, "google")
 	c.Redirect(http.StatusSeeOther, safeNext(next))
 }
 

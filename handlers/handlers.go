@@ -38,6 +38,15 @@ type Admin interface {
 	RetryAllRevocations(ctx context.Context) (connector.RetryAllResult, error)
 }
 
+// Audit records sign-ins in the audit log, and reads the log for the admins' audit page.
+// Recording never fails a sign-in: a record that could not be written is logged.
+type Audit interface {
+	SignedIn(ctx context.Context, user services.User, method string)
+	SignInRefused(ctx context.Context, email, method, reason string)
+	SignedOut(ctx context.Context, user services.User)
+	AuditLog(ctx context.Context, q connector.AuditQuery) (connector.AuditLogPage, error)
+}
+
 // RegistryStatus is what the admin page shows of the registry in service.
 type RegistryStatus struct {
 	Source   string    // the registry file, or a name for the embedded example
@@ -72,8 +81,11 @@ type Check struct {
 
 // Config holds what the handlers are built from.
 type Config struct {
-	Connector  Connector
-	Admin      Admin
+	Connector Connector
+	Admin     Admin
+	// Audit records sign-ins and serves the audit page; nil records nothing and has no
+	// audit page.
+	Audit      Audit
 	Identity   Identity
 	Log        *slog.Logger
 	Demo       bool     // offers the dev sign-in
@@ -94,6 +106,7 @@ type Config struct {
 type Handlers struct {
 	connector  Connector
 	admin      Admin
+	audit      Audit
 	identity   Identity
 	log        *slog.Logger
 	demo       bool
@@ -112,6 +125,7 @@ func New(cfg Config) *Handlers {
 	h := &Handlers{
 		connector:  cfg.Connector,
 		admin:      cfg.Admin,
+		audit:      cfg.Audit,
 		identity:   cfg.Identity,
 		log:        cfg.Log,
 		demo:       cfg.Demo,

@@ -41,6 +41,7 @@ type fakeConnector struct {
 	NoAccount []string
 	calls     []string
 	adminFake // the admin page's use cases, in admin_fake_test.go
+	auditFake // the audit log, in audit_fake_test.go
 }
 
 func (f *fakeConnector) record(call string) {
@@ -121,7 +122,7 @@ func newPortal() *portal {
 	GinkgoHelper()
 	p := &portal{connector: &fakeConnector{}, log: &lockedBuffer{}}
 	h := handlers.New(handlers.Config{
-		Connector: p.connector, Admin: p.connector, Identity: fakeIdentity{}, Demo: true,
+		Connector: p.connector, Admin: p.connector, Audit: p.connector, Identity: fakeIdentity{}, Demo: true,
 		DemoPeople: []string{"alice@example.com"}, Admins: []string{"Boss@Example.com"},
 		Log:      slog.New(slog.NewTextHandler(p.log, nil)),
 		Registry: testRegistryStatus,
@@ -143,6 +144,7 @@ func newPortal() *portal {
 	web.POST("/admin/offboard", h.RequirePage, h.AdminOffboard)
 	web.POST("/admin/revocations/retry", h.RequirePage, h.AdminRetryRevocation)
 	web.POST("/admin/revocations/retry-all", h.RequirePage, h.AdminRetryAll)
+	web.GET("/admin/audit", h.RequirePage, h.AdminAudit)
 	web.POST("/connectors/:id/connect", h.RequireFragment, h.ConnectCard)
 	web.GET("/connectors/:id/disconnect", h.RequirePage, h.ConfirmDisconnect)
 	web.POST("/connectors/:id/disconnect", h.RequireFragment, h.DisconnectCard)

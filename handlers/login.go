@@ -38,6 +38,7 @@ func (h *Handlers) DevLogin(c *gin.Context) {
 	username, err := h.identity.Username(email)
 	if err != nil {
 		h.logError(c, err)
+		h.auditRefusal(c, email, "dev", services.ErrorMessage(err))
 		h.render(c, statusOf(err), components.LoginPage(h.loginProps(next, services.ErrorMessage(err))))
 		return
 	}
@@ -46,16 +47,20 @@ func (h *Handlers) DevLogin(c *gin.Context) {
 		return
 	}
 	h.log.Info("signed in", "user", email, "username", username, "method", "dev")
+	h.auditSignIn(c, services.User{Email: email, Username: username}, "dev")
 	c.Redirect(http.StatusSeeOther, next)
 }
 
 // Logout serves POST /logout: the session ends and the person is back at the sign-in page.
 func (h *Handlers) Logout(c *gin.Context) {
+	user, signedIn := sessionUser(c)
 	s := sessions.Default(c)
 	s.Clear()
 	s.Options(sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	if err := s.Save(); err != nil {
 		h.log.Error("clear session", "err", err)
+	} else if signedIn {
+		h.auditSignOut(c, user)
 	}
 	c.Redirect(http.StatusSeeOther, "/login")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/service-connector/service-connector/services"
+	"github.com/service-connector/service-connector/services/connector"
 )
 
 // Session keys and the gin context key of the signed-in user.
@@ -54,6 +55,9 @@ func currentUser(c *gin.Context) services.User {
 	return user
 }
 
+// RequirePage and RequireAPI name the signed-in person as the actor of whatever the request
+// does (connector.WithActor), so the audit log records who did it: the person, or the admin.
+
 // RequirePage lets signed-in people through and sends everyone else to /login, remembering
 // the page they asked for (a GET only: after sign-in the browser can only GET it again).
 func (h *Handlers) RequirePage(c *gin.Context) {
@@ -68,6 +72,7 @@ func (h *Handlers) RequirePage(c *gin.Context) {
 		return
 	}
 	c.Set(userKey, user)
+	c.Request = c.Request.WithContext(connector.WithActor(c.Request.Context(), user.Email))
 	c.Next()
 }
 
@@ -79,6 +84,7 @@ func (h *Handlers) RequireAPI(c *gin.Context) {
 		return
 	}
 	c.Set(userKey, user)
+	c.Request = c.Request.WithContext(connector.WithActor(c.Request.Context(), user.Email))
 	c.Next()
 }
 

@@ -29,17 +29,19 @@ import (
 func (c *Connector) Connect(ctx context.Context, user services.User, serviceID string) (ServiceState, error) {
 	ctx, cancel := c.operation(ctx)
 	defer cancel()
+	user.Email = services.LowerASCII(user.Email)
 	svc, secret, err := c.connectable(user, serviceID)
 	if err != nil {
+		c.refusedConnect(ctx, user, serviceID, err)
 		return ServiceState{}, err
 	}
-	user.Email = services.LowerASCII(user.Email)
 	unlock, err := c.store.Lock(ctx, user.Username)
 	if err != nil {
 		return ServiceState{}, err
 	}
 	defer unlock()
 	if err := c.checkAccountOwner(ctx, user); err != nil {
+		c.refusedConnect(ctx, user, svc.ID, err)
 		return ServiceState{}, err
 	}
 	prev, hadPrev, err := c.store.Get(ctx, user.Email, svc.ID)
@@ -47,14 +49,14 @@ func (c *Connector) Connect(ctx context.Context, user services.User, serviceID s
 		return ServiceState{}, services.Wrap(services.EInternal, err, "read the connection")
 	}
 	if hadPrev && c.state(svc, prev, true).Status == StatusConnected {
-		return c.deliverAgain(ctx, svc, user)
+		return c.deliverAgain(ctx, svc, user, prev)
 	}
 
 	intent, err := c.reserve(ctx, user, svc)
 	if err != nil {
 		return ServiceState{}, err
 	}
-	tok, err := c.exchangeKey(ctx, intent, svc, secret)
+	tok, err := c.exchangeKey(ctx, user, intent, svc, secret)
 	if err != nil {
 		return ServiceState{}, err
 	}
@@ -101,24 +103,26 @@ func (c *Connector) HasAccount(user services.User) bool { return c.opts.AccountE
 // exchangeKey asks the service for a key under the intent. When the exchange fails, the
 // intent is given up or left to recovery, as what the failure says about a minted key
 // requires.
-func (c *Connector) exchangeKey(ctx context.Context, intent store.Intent, svc services.Service, secret services.Secret) (services.Token, error) {
+func (c *Connector) exchangeKey(ctx context.Context, user services.User, intent store.Intent, svc services.Service, secret services.Secret) (services.Token, error) {
 	tok, err := c.exchanger.Exchange(ctx, svc, secret, exchange.Request{UserEmail: intent.UserEmail, TTLDays: intent.TTLDays, RequestID: intent.RequestID})
 	c.opts.Observer.Exchanged(svc.ID, exchangeOutcome(err))
 	if err == nil {
 		return tok, nil
 	}
 	c.opts.Log.Warn("token exchange failed", "service", svc.ID, "user", intent.UserEmail, "request_id", intent.RequestID, "err", err)
+	outcome := exchangeOutcome(err)
+	ev := c.event(ctx, EventConnect, string(outcome), "the exchange failed: "+services.ErrorMessage(err), user, svc.ID, tok.TokenID)
 	switch {
 	case tok.TokenID != "":
 		// The service named the key it minted but the answer is unusable: revoke it.
-		c.revokeInstead(ctx, intent, svc, tok.TokenID, "its exchange answer was unusable")
+		c.revokeInstead(ctx, intent, svc, tok.TokenID, "its exchange answer was unusable", ev)
 	case errors.Is(err, exchange.ErrRefused):
 		// Refused (4xx): no key was minted, so there is nothing to recover.
-		c.dropIntent(ctx, intent)
+		c.dropIntent(ctx, intent, ev)
 	default:
 		// The service may have minted a key before the answer went wrong; the intent stays
 		// for recovery to replay and revoke whatever the service made of this request.
-		c.keepForRecovery(ctx, intent, err)
+		c.keepForRecovery(ctx, intent, err, ev)
 	}
 	return services.Token{}, err
 }
@@ -165,7 +169,8 @@ func (c *Connector) recordKey(ctx context.Context, user services.User, svc servi
 		return conn, services.Wrap(services.EInternal, err, "record connection")
 	}
 	if cancelled != "" {
-		c.revokeInstead(ctx, intent, svc, tok.TokenID, cancelled)
+		c.revokeInstead(ctx, intent, svc, tok.TokenID, cancelled,
+			c.event(ctx, EventConnect, string(OutcomeRefused), "cancelled: "+cancelled+"; the key is queued for revocation", user, svc.ID, tok.TokenID))
 		return conn, services.Errorf(services.EConflict, "%s: the connection was cancelled while the key was being issued (%s).", svc.Name, cancelled)
 	}
 	return conn, nil
@@ -180,7 +185,14 @@ func (c *Connector) deliverKey(ctx context.Context, user services.User, intent s
 		c.rollback(ctx, user, intent, prev, hadPrev)
 		return err
 	}
-	if err := c.settle(ctx, user, intent, delivered); err != nil {
+	kind, reason := EventConnect, "the key is recorded and delivered"
+	if hadPrev {
+		kind, reason = EventReconnect, "the key replaces "+prev.TokenID+", which is queued for revocation"
+		if prev.TokenID == intent.TokenID {
+			reason = "the service answered with the key already recorded"
+		}
+	}
+	if err := c.settle(ctx, user, intent, delivered, c.event(ctx, kind, string(OutcomeOK), reason, user, intent.ServiceID, intent.TokenID)); err != nil {
 		// The key is delivered and recorded; the intent left behind is settled by recovery.
 		c.opts.Log.Error("could not settle the exchange intent", "service", intent.ServiceID, "user", user.Email, "err", err)
 	}
@@ -207,8 +219,16 @@ func (c *Connector) rollback(ctx context.Context, user services.User, intent sto
 		if _, err := tx.RemoveIntent(intent.RequestID); err != nil {
 			return err
 		}
-		if err := c.markPending(tx, user); err != nil || !revokeNew {
+		if err := c.markPending(tx, user); err != nil {
 			return err
+		}
+		reason := "the delivery failed: the previous state is restored"
+		if revokeNew {
+			reason += " and the new key queued for revocation"
+		}
+		tx.Audit(c.event(ctx, EventConnect, string(OutcomeFailed), reason, user, intent.ServiceID, intent.TokenID))
+		if !revokeNew {
+			return nil
 		}
 		return queue(c.newRevocation(intent.ServiceID, intent.TokenID, intent.UserEmail, "its delivery failed"))
 	})
@@ -229,12 +249,18 @@ func (c *Connector) rollback(ctx context.Context, user services.User, intent sto
 // deliverAgain answers a Connect of a live key: nothing is minted, the person's state is
 // delivered again. Like every delivery it is marked pending first, so a portal killed
 // mid-way leaves the worker a delivery to finish (and the temp files to sweep).
-func (c *Connector) deliverAgain(ctx context.Context, svc services.Service, user services.User) (ServiceState, error) {
+func (c *Connector) deliverAgain(ctx context.Context, svc services.Service, user services.User, prev services.Connection) (ServiceState, error) {
 	err := c.store.Update(ctx, func(tx *store.Tx) error { return c.markPending(tx, user) })
 	if err != nil {
 		return ServiceState{}, services.Wrap(services.EInternal, err, "mark the delivery")
 	}
-	deliverErr := c.deliverOrMark(ctx, user)
+	deliverErr := c.deliverOrMark(ctx, user, func(err error) store.AuditEvent {
+		if err != nil {
+			return c.event(ctx, EventConnect, string(OutcomeFailed), "already connected with a live key, so no key was minted; "+
+				"delivering the files again failed and is retried: "+services.ErrorMessage(err), user, svc.ID, prev.TokenID)
+		}
+		return c.event(ctx, EventConnect, AuditKept, "already connected with a live key: no key minted, the files delivered again", user, svc.ID, prev.TokenID)
+	})
 	st, err := c.stateOf(ctx, svc, user.Email)
 	if err != nil {
 		return st, err
@@ -270,4 +296,13 @@ func (c *Connector) otherHolder(ctx context.Context, user services.User) (string
 		}
 	}
 	return "", nil
+}
+
+// refusedConnect records a connect refused before any key was asked for. A service id that
+// is not one (what a person typed) is left out: the reason quotes it, shortened.
+func (c *Connector) refusedConnect(ctx context.Context, user services.User, serviceID string, err error) {
+	if !services.ValidServiceID(serviceID) {
+		serviceID = ""
+	}
+	c.record(ctx, c.event(ctx, EventConnect, string(OutcomeRefused), services.ErrorMessage(err), user, serviceID, ""))
 }

@@ -73,6 +73,13 @@ type Store interface {
 	Revocations(ctx context.Context, p store.Page) ([]store.Revocation, int, error)
 	Deliveries(ctx context.Context, p store.Page) ([]store.PendingDelivery, int, error)
 	Intents(ctx context.Context, p store.Page) ([]store.Intent, int, error)
+
+	// The audit log: events are appended inside the change they describe (tx.Audit), or by
+	// Audit in a change of their own; AuditRecords reads a page of it, newest first, and
+	// PruneAudit deletes what retention no longer keeps.
+	Audit(ctx context.Context, events ...store.AuditEvent) error
+	AuditRecords(ctx context.Context, f store.AuditFilter, cur store.AuditCursor, limit int) (store.AuditPage, error)
+	PruneAudit(ctx context.Context, before time.Time, actor string) (int, error)
 }
 
 // Exchanger speaks the token-exchange protocol with the services.

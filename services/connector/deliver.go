@@ -73,11 +73,15 @@ func (c *Connector) install(ctx context.Context, user services.User, b delivery.
 }
 
 // deliverOrMark delivers the person's whole state; on success it clears their pending
-// delivery, on failure it records the attempt so the worker retries after a backoff.
-// The person's lock must be held.
-func (c *Connector) deliverOrMark(ctx context.Context, user services.User) error {
+// delivery, on failure it records the attempt so the worker retries after a backoff; the
+// events audit makes of the delivery's outcome are appended to the audit log in the same
+// change. The person's lock must be held.
+func (c *Connector) deliverOrMark(ctx context.Context, user services.User, audit ...func(deliverErr error) store.AuditEvent) error {
 	delivered, deliverErr := c.deliver(ctx, user)
 	err := c.store.Update(ctx, func(tx *store.Tx) error {
+		for _, event := range audit {
+			tx.Audit(event(deliverErr))
+		}
 		if deliverErr == nil {
 			return c.clearDelivery(tx, user, delivered)
 		}

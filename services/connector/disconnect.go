@@ -18,6 +18,11 @@ import (
 // what happened: its DeliveryPending when the delivery failed, and its Revocation whether
 // the service confirmed the key revoked or the key waits in the queue, which admins see.
 func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceID string) (ServiceState, error) {
+	return c.disconnect(ctx, user, serviceID, EventDisconnect)
+}
+
+// disconnect is Disconnect, recorded in the audit log as kind.
+func (c *Connector) disconnect(ctx context.Context, user services.User, serviceID, kind string) (ServiceState, error) {
 	ctx, cancel := c.operation(ctx)
 	defer cancel()
 	svc, err := c.service(serviceID)
@@ -45,6 +50,7 @@ func (c *Connector) Disconnect(ctx context.Context, user services.User, serviceI
 		if err := c.markPending(tx, user); err != nil {
 			return err
 		}
+		tx.Audit(c.event(ctx, kind, string(OutcomeOK), "the key is forgotten and queued for revocation", user, svc.ID, conn.TokenID))
 		return queue(c.newRevocation(svc.ID, conn.TokenID, user.Email, "disconnected"))
 	})
 	if err != nil {
@@ -105,7 +111,7 @@ func (c *Connector) DisconnectFor(ctx context.Context, email, serviceID string) 
 		return Disconnection{}, services.Errorf(services.ENotFound, "%s has no connection to %s, so nothing was changed.", email, serviceID)
 	}
 	d := Disconnection{Email: email, ServiceID: serviceID, ServiceName: c.serviceName(serviceID), TokenID: conn.TokenID}
-	st, err := c.Disconnect(ctx, services.User{Email: conn.UserEmail, Username: conn.Username}, serviceID)
+	st, err := c.disconnect(ctx, services.User{Email: conn.UserEmail, Username: conn.Username}, serviceID, EventAdminDisconnect)
 	d.Revocation, d.DeliveryPending = st.Revocation, st.DeliveryPending
 	return d, err
 }

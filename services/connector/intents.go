@@ -31,8 +31,9 @@ func (c *Connector) reserve(ctx context.Context, user services.User, svc service
 // delivery mark cleared and the replaced key queued for revocation, in one store change; the
 // replaced key is then revoked. The mark stays when the store moved on from the state
 // delivered (see clearDelivery).
-func (c *Connector) settle(ctx context.Context, user services.User, intent store.Intent, delivered delivery.Bundle) error {
+func (c *Connector) settle(ctx context.Context, user services.User, intent store.Intent, delivered delivery.Bundle, ev store.AuditEvent) error {
 	return c.updateAndRevoke(ctx, func(tx *store.Tx, queue queueFunc) error {
+		tx.Audit(ev)
 		if _, err := tx.RemoveIntent(intent.RequestID); err != nil {
 			return err
 		}
@@ -49,8 +50,9 @@ func (c *Connector) settle(ctx context.Context, user services.User, intent store
 // revokeInstead settles an intent whose key must not be recorded: the intent goes and the
 // key is queued for revocation in one store change, then revoked. If that change fails the
 // intent stays, and recovery replays and revokes.
-func (c *Connector) revokeInstead(ctx context.Context, intent store.Intent, svc services.Service, tokenID, why string) {
+func (c *Connector) revokeInstead(ctx context.Context, intent store.Intent, svc services.Service, tokenID, why string, events ...store.AuditEvent) {
 	err := c.updateAndRevoke(ctx, func(tx *store.Tx, queue queueFunc) error {
+		tx.Audit(events...)
 		if _, err := tx.RemoveIntent(intent.RequestID); err != nil {
 			return err
 		}
@@ -65,23 +67,28 @@ func (c *Connector) revokeInstead(ctx context.Context, intent store.Intent, svc 
 
 // dropIntent forgets an intent whose exchange certainly minted nothing. If that fails the
 // intent stays, and recovery's replay finds nothing to revoke beyond what it mints itself.
-func (c *Connector) dropIntent(ctx context.Context, intent store.Intent) {
-	if err := c.store.Update(ctx, func(tx *store.Tx) error { _, err := tx.RemoveIntent(intent.RequestID); return err }); err != nil {
+func (c *Connector) dropIntent(ctx context.Context, intent store.Intent, events ...store.AuditEvent) {
+	if err := c.store.Update(ctx, func(tx *store.Tx) error {
+		tx.Audit(events...)
+		_, err := tx.RemoveIntent(intent.RequestID)
+		return err
+	}); err != nil {
 		c.opts.Log.Error("could not forget a refused exchange intent", "service", intent.ServiceID, "user", intent.UserEmail, "err", err)
 	}
 }
 
 // keepForRecovery leaves an intent to the worker, which replays its exchange after a
 // backoff, counted from this failure.
-func (c *Connector) keepForRecovery(ctx context.Context, intent store.Intent, cause error) {
-	c.recordIntentFailure(ctx, intent, cause)
+func (c *Connector) keepForRecovery(ctx context.Context, intent store.Intent, cause error, events ...store.AuditEvent) {
+	c.recordIntentFailure(ctx, intent, cause, events...)
 	c.work.notify()
 }
 
 // recordIntentFailure counts a failed attempt at an intent's exchange and sets when the
 // worker replays it, after a backoff.
-func (c *Connector) recordIntentFailure(ctx context.Context, in store.Intent, cause error) {
+func (c *Connector) recordIntentFailure(ctx context.Context, in store.Intent, cause error, events ...store.AuditEvent) {
 	err := c.store.Update(ctx, func(tx *store.Tx) error {
+		tx.Audit(events...)
 		cur, ok, err := tx.Intent(in.RequestID)
 		if err != nil || !ok {
 			return err
@@ -134,6 +141,8 @@ func (c *Connector) recoverIntent(ctx context.Context, in store.Intent) {
 		if err != nil || (ok && conn.TokenID == tok.TokenID) {
 			return err // recorded after all: not ours to revoke
 		}
+		tx.Audit(c.event(ctx, EventExchangeRecovered, AuditQueued, "the exchange replayed for an unfinished connect; its key is queued for revocation",
+			services.User{Email: in.UserEmail, Username: in.Username}, in.ServiceID, tok.TokenID))
 		return queue(c.newRevocation(in.ServiceID, tok.TokenID, in.UserEmail, "minted for an exchange that did not finish"))
 	})
 	if err != nil {
@@ -176,6 +185,8 @@ func (c *Connector) finishRecordedIntent(ctx context.Context, in store.Intent) {
 		if err != nil {
 			return err
 		}
+		tx.Audit(c.event(ctx, EventExchangeRecovered, string(OutcomeOK), "an unfinished connect settled: the key recorded stays, any other it named is queued for revocation",
+			services.User{Email: in.UserEmail, Username: in.Username}, in.ServiceID, conn.TokenID))
 		for _, id := range []string{in.Replaces, in.TokenID} {
 			if id == "" || id == conn.TokenID {
 				continue

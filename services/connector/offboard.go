@@ -102,7 +102,7 @@ func (c *Connector) Offboard(ctx context.Context, email string) (OffboardResult,
 	defer unlock()
 
 	queued, err := c.commitRevocations(ctx, func(tx *store.Tx, queue queueFunc) error {
-		return c.forgetPerson(tx, user, queue)
+		return c.forgetPerson(ctx, tx, user, queue)
 	})
 	if services.ErrorCode(err) == services.EConflict {
 		return OffboardResult{}, err
@@ -126,7 +126,7 @@ func (c *Connector) Offboard(ctx context.Context, email string) (OffboardResult,
 // their keys queued, their exchanges in flight cancelled, their sessions ended, and their
 // delivery marked due. The account is checked again inside the change, so a person who came
 // to share it meanwhile (from another process) stops it.
-func (c *Connector) forgetPerson(tx *store.Tx, user services.User, queue queueFunc) error {
+func (c *Connector) forgetPerson(ctx context.Context, tx *store.Tx, user services.User, queue queueFunc) error {
 	holders, err := tx.AccountHolders(user.Username)
 	if err != nil {
 		return err
@@ -144,6 +144,7 @@ func (c *Connector) forgetPerson(tx *store.Tx, user services.User, queue queueFu
 		if _, err := tx.Delete(user.Email, conn.ServiceID); err != nil {
 			return err
 		}
+		tx.Audit(c.event(ctx, EventOffboard, string(OutcomeOK), "offboarded: the key is forgotten and queued for revocation", user, conn.ServiceID, conn.TokenID))
 		r := c.newRevocation(conn.ServiceID, conn.TokenID, user.Email, "offboarded")
 		r.RevokeURL = conn.RevokeURL
 		if err := queue(r); err != nil {
@@ -156,17 +157,22 @@ func (c *Connector) forgetPerson(tx *store.Tx, user services.User, queue queueFu
 	if err != nil {
 		return err
 	}
+	cancelled := 0
 	for _, in := range intents {
 		if in.TokenID == "" && !in.Cancelled {
 			in.Cancelled = true
+			cancelled++
 			if err := tx.PutIntent(in); err != nil {
 				return err
 			}
 		}
 	}
-	if _, err := tx.DeleteSessionsOf(user.Email); err != nil {
+	sessions, err := tx.DeleteSessionsOf(user.Email)
+	if err != nil {
 		return err
 	}
+	tx.Audit(c.event(ctx, EventOffboard, string(OutcomeOK), fmt.Sprintf("offboarded: %s forgotten, %s in flight cancelled, %s ended, files to be cleared",
+		plural(len(conns), "connection"), plural(cancelled, "exchange"), plural(sessions, "session")), user, "", ""))
 	return c.markPendingNow(tx, user)
 }
 

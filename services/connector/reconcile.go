@@ -2,9 +2,11 @@ package connector
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
+	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
 )
 
@@ -41,6 +43,7 @@ func (c *Connector) Run(ctx context.Context) {
 // portals each item is worked by one of them; what failed is retried on a later pass, after
 // a backoff. It returns when nothing due is left to claim, or after reconcileRounds.
 func (c *Connector) Reconcile(ctx context.Context) {
+	ctx = WithActor(ctx, ActorWorker)
 	c.removeOrphans(ctx)
 	c.sweepExpiries(ctx)
 	deadline := time.Now().Add(reconcileRounds)
@@ -114,7 +117,14 @@ func (c *Connector) sweepExpiries(ctx context.Context) {
 	expired, err := c.store.AnyExpired(ctx, since, now)
 	if err == nil && expired {
 		err = c.store.Update(ctx, func(tx *store.Tx) error {
-			_, err := tx.MarkDeliveriesDue(store.ConnectionFilter{ExpiresAfter: since, ExpiresBy: now}, c.now())
+			n, err := tx.MarkDeliveriesDue(store.ConnectionFilter{ExpiresAfter: since, ExpiresBy: now}, c.now())
+			from := "the start"
+			if !since.IsZero() {
+				from = since.UTC().Format(time.RFC3339)
+			}
+			tx.Audit(c.event(ctx, EventExpirySweep, string(OutcomeOK),
+				fmt.Sprintf("keys expired between %s and %s: %s to be delivered without them", from, now.UTC().Format(time.RFC3339), plural(n, "home")),
+				services.User{}, "", ""))
 			return err
 		})
 	}

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/service-connector/service-connector/services"
 	"github.com/service-connector/service-connector/services/store"
@@ -70,6 +71,8 @@ func (c *Connector) removeServiceOf(ctx context.Context, people []services.User,
 			if _, err := tx.Delete(conn.UserEmail, conn.ServiceID); err != nil {
 				return err
 			}
+			tx.Audit(c.event(ctx, EventServiceRemoved, string(OutcomeOK), "its service left the registry: the key is forgotten and queued for revocation",
+				services.User{Email: conn.UserEmail, Username: conn.Username}, serviceID, conn.TokenID))
 			r := c.newRevocation(serviceID, conn.TokenID, conn.UserEmail, "its service left the registry")
 			r.RevokeURL = conn.RevokeURL
 			if r.RevokeURL == "" {
@@ -114,7 +117,10 @@ func (c *Connector) removeOrphans(ctx context.Context) {
 // statement, however many people that is.
 func (c *Connector) RegistryChanged(ctx context.Context) error {
 	err := c.store.Update(ctx, func(tx *store.Tx) error {
-		_, err := tx.MarkDeliveriesDue(store.ConnectionFilter{}, c.now())
+		n, err := tx.MarkDeliveriesDue(store.ConnectionFilter{}, c.now())
+		tx.Audit(c.event(ctx, EventRegistryReload, string(OutcomeOK),
+			fmt.Sprintf("an edit of the registry is in service: %s; %s to be delivered again", plural(len(c.registry.Services()), "service"), plural(n, "home")),
+			services.User{}, "", ""))
 		return err
 	})
 	if err != nil {

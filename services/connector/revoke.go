@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -116,6 +117,12 @@ func (c *Connector) attemptRevocation(ctx context.Context, r store.Revocation) b
 		c.failed(&cur.Retry, err)
 		cur.NeedsAttention = cur.Attempts >= c.opts.MaxRevokeAttempts
 		attention = cur.NeedsAttention
+		outcome := string(OutcomeFailed)
+		if attention {
+			outcome = AuditNeedsAttention
+		}
+		tx.Audit(c.event(ctx, EventRevocation, outcome, fmt.Sprintf("attempt %d failed: %s (queued as %s)", cur.Attempts, cur.LastError, r.Reason),
+			services.User{Email: r.UserEmail}, r.ServiceID, r.TokenID))
 		return tx.PutRevocation(cur)
 	})
 	if uerr != nil {
@@ -132,6 +139,8 @@ func (c *Connector) attemptRevocation(ctx context.Context, r store.Revocation) b
 // revoked takes a key its service confirmed revoked off the queue.
 func (c *Connector) revoked(ctx context.Context, r store.Revocation) {
 	err := c.store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		tx.Audit(c.event(ctx, EventRevocation, AuditConfirmed, "the service confirmed the key revoked (queued as "+r.Reason+")",
+			services.User{Email: r.UserEmail}, r.ServiceID, r.TokenID))
 		_, err := tx.RemoveRevocation(r.ServiceID, r.TokenID)
 		return err
 	})
@@ -195,6 +204,7 @@ func (c *Connector) RetryRevocation(ctx context.Context, serviceID, tokenID stri
 		}
 		cur.Attempts, cur.NeedsAttention, cur.NextAttemptAt = 0, false, c.now().Add(c.opts.RetryBase)
 		r = cur
+		tx.Audit(c.event(ctx, EventAdminRetry, string(OutcomeOK), "the queued revocation is tried again now", services.User{Email: cur.UserEmail}, serviceID, tokenID))
 		return tx.PutRevocation(cur)
 	})
 	if err != nil {
@@ -232,6 +242,8 @@ func (c *Connector) RetryAllRevocations(ctx context.Context) (RetryAllResult, er
 	err = c.store.Update(ctx, func(tx *store.Tx) error {
 		n, err := tx.RetryRevocations(c.now(), c.now().Add(c.opts.RetryBase), batch)
 		res.Queued = n
+		tx.Audit(c.event(ctx, EventAdminRetryAll, string(OutcomeOK),
+			"Retry all: "+plural(n, "queued revocation")+" put back to be tried now", services.User{}, "", ""))
 		return err
 	})
 	if err != nil {

@@ -47,10 +47,12 @@ func BenchmarkStoreChange(b *testing.B) {
 	storetest.PrintFigure(os.Stdout, "store change (SQLite, fsync on) p99", "ms", p99, "")
 }
 
-// connectChange is the change Connect records once the service answered: one transaction.
-func connectChange(ctx context.Context, s *store.Store, person, round int) error {
+// connectChange is the change Connect records once the service answered: one transaction,
+// with the audit events given.
+func connectChange(ctx context.Context, s *store.Store, person, round int, events ...store.AuditEvent) error {
 	p := storetest.Person(person)
 	return s.Update(ctx, func(tx *store.Tx) error {
+		tx.Audit(events...)
 		prev, _, err := tx.Get(p.Email, "crm")
 		if err != nil {
 			return err
@@ -91,4 +93,57 @@ func seededStore(b *testing.B, people int) *store.Store {
 	}
 	b.Cleanup(s.Close)
 	return s
+}
+
+// BenchmarkAuditAppend measures what appending its audit record adds to a store change: the
+// change of BenchmarkStoreChange with and without an audit record, alternately in the same
+// loop so both meet the same noise, on a log already holding a record per person. It prints
+// the p50 of each at every size.
+func BenchmarkAuditAppend(b *testing.B) {
+	plain, audited := map[int]float64{}, map[int]float64{}
+	for _, people := range storetest.BenchSizes {
+		b.Run(fmt.Sprintf("people=%d", people), func(b *testing.B) {
+			s := seededStore(b, people)
+			ctx := context.Background()
+			if err := s.Update(ctx, func(tx *store.Tx) error {
+				for i := range people {
+					tx.Audit(benchEvent(i, 0))
+				}
+				return nil
+			}); err != nil {
+				b.Fatal(err)
+			}
+			var withoutTook, withTook []time.Duration
+			i := 0
+			for b.Loop() {
+				i++
+				person := rand.N(people)
+				start := time.Now()
+				var err error
+				if i%2 == 0 {
+					err = connectChange(ctx, s, person, i)
+					withoutTook = append(withoutTook, time.Since(start))
+				} else {
+					err = connectChange(ctx, s, person, i, benchEvent(person, i))
+					withTook = append(withTook, time.Since(start))
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			plain[people] = storetest.Millis(storetest.Percentile(withoutTook, 50))
+			audited[people] = storetest.Millis(storetest.Percentile(withTook, 50))
+			b.ReportMetric(plain[people], "p50-plain-ms")
+			b.ReportMetric(audited[people], "p50-audited-ms")
+		})
+	}
+	storetest.PrintFigure(os.Stdout, "store change without an audit record p50", "ms", plain, "")
+	storetest.PrintFigure(os.Stdout, "the same change with its audit record p50", "ms", audited, "")
+}
+
+// benchEvent is the audit record of a Connect of the benchmark's person.
+func benchEvent(person, round int) store.AuditEvent {
+	p := storetest.Person(person)
+	return store.AuditEvent{Actor: p.Email, Kind: "connect", Person: p.Email, Account: p.Username, ServiceID: "crm",
+		TokenID: fmt.Sprintf("tok_%d_%d", person, round), Outcome: "ok", Reason: "the key is recorded and delivered"}
 }

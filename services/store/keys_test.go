@@ -242,6 +242,26 @@ var _ = DescribeTableSubtree("API keys encrypted at rest", func(backend storetes
 		Expect(err.Error()).NotTo(ContainSubstring(sealed))
 	})
 
+	It("opens without a key file for a caller that reads no key (the audit commands), and a key read anyway is an error, never the sealed bytes", func() {
+		cfg.Keys = ring(1)
+		s := storetest.Open(cfg)
+		put(s, conns...)
+		sealed, _ := stored(s, conns[0].UserEmail, conns[0].ServiceID)
+		s.Close()
+
+		cfg.Keys, cfg.KeysUnread = nil, true
+		auditor, err := store.Open(ctx, cfg)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(auditor.Close)
+		check, err := auditor.VerifyAudit(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(check.Bad).To(BeNil())
+		_, _, err = auditor.Get(ctx, conns[0].UserEmail, conns[0].ServiceID)
+		Expect(err).To(MatchError(ContainSubstring(ring(1).SealingID())))
+		expectNoKeyIn(err)
+		Expect(err.Error()).NotTo(ContainSubstring(sealed))
+	})
+
 	It("refuses to open a database with a wrong key file, naming the key ids", func() {
 		cfg.Keys = ring(1)
 		s := storetest.Open(cfg)

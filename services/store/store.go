@@ -64,6 +64,11 @@ type Config struct {
 	// key); nil stores them as they are. Open refuses a database holding keys sealed under
 	// a key not in Keys. See keys.go.
 	Keys *keyring.Keyring
+	// KeysUnread says the caller never reads an API key (audit verify and export, which an
+	// auditor without the key file runs): Open then does not ask for the keys that open the
+	// database's keys, and does not import a connections.json. A key read anyway is still
+	// an error naming its key id, never garbage.
+	KeysUnread bool
 	// ObserveCommit, when set, is told how long the durable commit of each change that wrote
 	// took, for the portal's metrics; a change that wrote nothing commits without being told.
 	ObserveCommit func(time.Duration)
@@ -94,6 +99,22 @@ type Store struct {
 	collation     collation // whether the search may use an index's range (admin_search.go)
 }
 
+// checkKeysAndImport refuses a database whose API keys the configured keys cannot open, and
+// imports a connections.json of an earlier version; a store whose keys are never read skips
+// both.
+func (s *Store) checkKeysAndImport(ctx context.Context) error {
+	if s.cfg.KeysUnread {
+		return nil
+	}
+	if err := s.checkKeys(ctx); err != nil {
+		return err
+	}
+	if s.cfg.DataDir != "" {
+		return s.importFile(ctx)
+	}
+	return nil
+}
+
 // Open opens (creating when needed) the database cfg names, migrates its schema to the
 // version this build knows, and imports connections.json from the data dir when it is there
 // (see Import). A database whose schema is newer than this build knows is refused.
@@ -113,15 +134,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if err := s.checkKeys(ctx); err != nil {
+	if err := s.checkKeysAndImport(ctx); err != nil {
 		s.Close()
 		return nil, err
-	}
-	if cfg.DataDir != "" {
-		if err := s.importFile(ctx); err != nil {
-			s.Close()
-			return nil, err
-		}
 	}
 	if err := s.register(ctx); err != nil {
 		s.Close()

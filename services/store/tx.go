@@ -41,6 +41,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 	if tx.err != nil {
 		return tx.err
 	}
+	if err := tx.appendAudit(s.now()); err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := sqlTx.Commit(); err != nil {
 		return storeError("commit a change", err)
@@ -61,6 +64,8 @@ type Tx struct {
 	lease txLease // the lease of the revocations the change queues
 	err   error   // the first statement that failed: the change must not commit
 	wrote bool    // a statement changed a row
+	// audit are the events to append to the audit log, last, when the change commits.
+	audit []AuditEvent
 }
 
 // txLease is the lease a change gives the work it queues: to this Store's owner, until
