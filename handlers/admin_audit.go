@@ -50,35 +50,39 @@ func (h *Handlers) AdminAudit(c *gin.Context) {
 	for _, r := range page.Records {
 		props.Records = append(props.Records, auditRecordView(r))
 	}
-	if n := len(page.Records); n > 0 {
-		search := url.Values{}
+	auditPager(&props, page)
+	h.render(c, http.StatusOK, components.AdminAuditPage(props))
+}
+
+// auditPager sets the links to the newer, newest and older pages of the audit log, keeping
+// the search.
+func auditPager(props *components.AuditPageProps, page connector.AuditLogPage) {
+	n := len(page.Records)
+	if n == 0 {
+		return
+	}
+	at := func(key string, seq int64) string {
+		q := url.Values{}
 		if props.Person != "" {
-			search.Set("person", props.Person)
+			q.Set("person", props.Person)
 		}
 		if props.Service != "" {
-			search.Set("service", props.Service)
+			q.Set("service", props.Service)
 		}
-		at := func(key string, seq int64) string {
-			q := url.Values{}
-			for k, v := range search {
-				q[k] = v
-			}
-			if key != "" {
-				q.Set(key, strconv.FormatInt(seq, 10))
-			}
-			if len(q) == 0 {
-				return components.AdminAuditPath
-			}
-			return components.AdminAuditPath + "?" + q.Encode()
+		if key != "" {
+			q.Set(key, strconv.FormatInt(seq, 10))
 		}
-		if page.Newer {
-			props.NewerURL, props.NewestURL = at("after", page.Records[0].Seq), at("", 0)
+		if len(q) == 0 {
+			return components.AdminAuditPath
 		}
-		if page.Older {
-			props.OlderURL = at("before", page.Records[n-1].Seq)
-		}
+		return components.AdminAuditPath + "?" + q.Encode()
 	}
-	h.render(c, http.StatusOK, components.AdminAuditPage(props))
+	if page.Newer {
+		props.NewerURL, props.NewestURL = at("after", page.Records[0].Seq), at("", 0)
+	}
+	if page.Older {
+		props.OlderURL = at("before", page.Records[n-1].Seq)
+	}
 }
 
 // auditTimeLayout is how the audit page shows a record's time: to the second, in UTC.

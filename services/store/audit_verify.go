@@ -56,73 +56,89 @@ func (s *Store) VerifyAudit(ctx context.Context, expect ...ExpectHash) (AuditChe
 	if !ok {
 		return AuditCheck{Bad: &AuditBreak{Why: "the audit log's head row is missing"}}, nil
 	}
-	check := AuditCheck{From: head.AnchorSeq, To: head.AnchorSeq - 1, AnchorHash: head.AnchorHash, Head: head.Hash}
-	wanted := map[int64]string{}
+	w := chainWalk{head: head, wanted: map[int64]string{}, next: head.AnchorSeq, prevHash: head.AnchorHash,
+		check: AuditCheck{From: head.AnchorSeq, To: head.AnchorSeq - 1, AnchorHash: head.AnchorHash, Head: head.Hash}}
 	for _, e := range expect {
-		wanted[e.Seq] = e.Hash
+		w.wanted[e.Seq] = e.Hash
 	}
-	next, prevHash := head.AnchorSeq, head.AnchorHash
-	var prevAt time.Time
-	brk := func(r AuditRecord, why string) error {
-		check.Bad = &AuditBreak{Seq: r.Seq, At: r.At, Why: why}
-		return errBreak
-	}
-	err = s.walkAudit(ctx, AuditFilter{}, -1<<62, func(r AuditRecord) error {
-		switch {
-		case r.Seq > head.Seq && r.Seq == next:
-			return errDone // appended after the head was read: the next run checks it
-		case r.Seq < next:
-			return brk(r, fmt.Sprintf("it comes before the first record kept (%d): it was inserted", head.AnchorSeq))
-		case r.Seq > next && next == head.AnchorSeq:
-			check.Bad = &AuditBreak{Seq: next, Why: fmt.Sprintf("it is missing: the log starts at record %d", r.Seq)}
-			return errBreak
-		case r.Seq > next:
-			check.Bad = &AuditBreak{Seq: next, Why: fmt.Sprintf("it is missing: record %d (%s) is followed by record %d (%s)",
-				next-1, prevAt.Format(time.RFC3339), r.Seq, r.At.Format(time.RFC3339))}
-			return errBreak
-		case r.PrevHash != prevHash:
-			return brk(r, "it does not follow the record before it: a record was removed, inserted or moved here")
-		case AuditHash(r) != r.Hash:
-			return brk(r, "its content does not match its hash: it was changed")
-		}
-		if h, ok := wanted[r.Seq]; ok && h != r.Hash {
-			return brk(r, "its hash is not the one expected: the log was rewritten from here or before")
-		}
-		delete(wanted, r.Seq)
-		check.Records++
-		check.To, next, prevHash, prevAt = r.Seq, r.Seq+1, r.Hash, r.At
-		return nil
-	})
+	err = s.walkAudit(ctx, AuditFilter{}, -1<<62, w.step)
 	if errors.Is(err, errBreak) {
-		return check, nil
+		return w.check, nil
 	}
-	if errors.Is(err, errDone) {
-		err = nil
+	if err != nil && !errors.Is(err, errDone) {
+		return w.check, err
 	}
-	if err != nil {
-		return check, err
-	}
-	switch {
-	case check.To != head.Seq || prevHash != head.Hash:
-		if check.To < head.Seq {
-			check.Bad = &AuditBreak{Seq: check.To + 1, Why: fmt.Sprintf("it is missing: the log ends at record %d, its head at record %d", check.To, head.Seq)}
-		} else {
-			check.Bad = &AuditBreak{Seq: check.To, At: prevAt, Why: fmt.Sprintf("the log's head names record %d with another hash", head.Seq)}
+	w.finish()
+	if w.check.Bad == nil {
+		bad, err := s.beyondHead(ctx)
+		if err != nil {
+			return w.check, err
 		}
-	case len(wanted) > 0:
-		for seq := range wanted {
-			check.Bad = &AuditBreak{Seq: seq, Why: "the record expected is not in the log (pruned, or never there)"}
+		w.check.Bad = bad
+	}
+	return w.check, nil
+}
+
+// chainWalk is VerifyAudit's walk along the chain: what it found so far, the record it
+// expects next, and the hash that record must follow.
+type chainWalk struct {
+	head     auditHead
+	check    AuditCheck
+	wanted   map[int64]string // hashes expected of some records (ExpectHash)
+	next     int64
+	prevHash string
+	prevAt   time.Time
+}
+
+// step checks one record, in seq order; it returns errBreak at the first break (named in
+// check.Bad) and errDone past the head.
+func (w *chainWalk) step(r AuditRecord) error {
+	switch {
+	case r.Seq > w.head.Seq && r.Seq == w.next:
+		return errDone // appended after the head was read: the next run checks it
+	case r.Seq < w.next:
+		return w.breaks(r.Seq, r.At, fmt.Sprintf("it comes before the first record kept (%d): it was inserted", w.head.AnchorSeq))
+	case r.Seq > w.next && w.next == w.head.AnchorSeq:
+		return w.breaks(w.next, time.Time{}, fmt.Sprintf("it is missing: the log starts at record %d", r.Seq))
+	case r.Seq > w.next:
+		return w.breaks(w.next, time.Time{}, fmt.Sprintf("it is missing: record %d (%s) is followed by record %d (%s)",
+			w.next-1, w.prevAt.Format(time.RFC3339), r.Seq, r.At.Format(time.RFC3339)))
+	case r.PrevHash != w.prevHash:
+		return w.breaks(r.Seq, r.At, "it does not follow the record before it: a record was removed, inserted or moved here")
+	case AuditHash(r) != r.Hash:
+		return w.breaks(r.Seq, r.At, "its content does not match its hash: it was changed")
+	}
+	if h, ok := w.wanted[r.Seq]; ok && h != r.Hash {
+		return w.breaks(r.Seq, r.At, "its hash is not the one expected: the log was rewritten from here or before")
+	}
+	delete(w.wanted, r.Seq)
+	w.check.Records++
+	w.check.To, w.next, w.prevHash, w.prevAt = r.Seq, r.Seq+1, r.Hash, r.At
+	return nil
+}
+
+// breaks names the first bad record and stops the walk.
+func (w *chainWalk) breaks(seq int64, at time.Time, why string) error {
+	w.check.Bad = &AuditBreak{Seq: seq, At: at, Why: why}
+	return errBreak
+}
+
+// finish checks, once the walk reached the end, that it ended at the head, and that every
+// record expected was found.
+func (w *chainWalk) finish() {
+	switch {
+	case w.check.To != w.head.Seq || w.prevHash != w.head.Hash:
+		if w.check.To < w.head.Seq {
+			w.check.Bad = &AuditBreak{Seq: w.check.To + 1, Why: fmt.Sprintf("it is missing: the log ends at record %d, its head at record %d", w.check.To, w.head.Seq)}
+		} else {
+			w.check.Bad = &AuditBreak{Seq: w.check.To, At: w.prevAt, Why: fmt.Sprintf("the log's head names record %d with another hash", w.head.Seq)}
+		}
+	case len(w.wanted) > 0:
+		for seq := range w.wanted {
+			w.check.Bad = &AuditBreak{Seq: seq, Why: "the record expected is not in the log (pruned, or never there)"}
 			break
 		}
 	}
-	if check.Bad == nil {
-		bad, err := s.beyondHead(ctx)
-		if err != nil {
-			return check, err
-		}
-		check.Bad = bad
-	}
-	return check, nil
 }
 
 // beyondHead looks for a record numbered after the head: every append moves the head in the
