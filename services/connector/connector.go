@@ -39,6 +39,11 @@ type Registry interface {
 type Store interface {
 	Get(ctx context.Context, email, serviceID string) (services.Connection, bool, error)
 	ForUser(ctx context.Context, email string) ([]services.Connection, error)
+	// Record and Records read connections without their API keys: what needs only who,
+	// which service and which token (Disconnect, offboarding, the overview) works even on a
+	// record whose key does not open.
+	Record(ctx context.Context, email, serviceID string) (services.Connection, bool, error)
+	Records(ctx context.Context, email string) ([]services.Connection, error)
 	ConnectionsOf(ctx context.Context, serviceID string) ([]services.Connection, error)
 	ServiceIDs(ctx context.Context) ([]string, error)
 	AnyExpired(ctx context.Context, after, until time.Time) (bool, error)

@@ -36,7 +36,7 @@ func (c *Connector) disconnect(ctx context.Context, user services.User, serviceI
 	}
 	defer unlock()
 
-	conn, ok, err := c.store.Get(ctx, user.Email, svc.ID)
+	conn, ok, err := c.store.Record(ctx, user.Email, svc.ID)
 	if err != nil {
 		return ServiceState{}, services.Wrap(services.EInternal, err, "read the connection")
 	}
@@ -103,7 +103,7 @@ func (c *Connector) DisconnectFor(ctx context.Context, email, serviceID string) 
 	if !services.ValidServiceID(serviceID) {
 		return Disconnection{}, services.Errorf(services.EInvalid, "Disconnect needs a valid service id.")
 	}
-	conn, ok, err := c.store.Get(ctx, email, serviceID)
+	conn, ok, err := c.store.Record(ctx, email, serviceID)
 	if err != nil {
 		return Disconnection{}, services.Wrap(services.EInternal, err, "read the connection")
 	}

@@ -54,7 +54,7 @@ func (c *Connector) OffboardPlan(ctx context.Context, email string) (OffboardPla
 		return OffboardPlan{}, err
 	}
 	plan := OffboardPlan{Email: user.Email, Username: user.Username, Keys: []OffboardKey{}}
-	conns, err := c.store.ForUser(ctx, user.Email)
+	conns, err := c.store.Records(ctx, user.Email)
 	if err != nil {
 		return OffboardPlan{}, services.Wrap(services.EInternal, err, "read the connections to offboard")
 	}
@@ -136,7 +136,7 @@ func (c *Connector) forgetPerson(ctx context.Context, tx *store.Tx, user service
 			return accountTaken(user, holder)
 		}
 	}
-	conns, err := tx.ForUser(user.Email)
+	conns, err := tx.Records(user.Email)
 	if err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func (c *Connector) offboardee(ctx context.Context, email string) (services.User
 
 // recordedAccount is the account the person's records name, if any does.
 func (c *Connector) recordedAccount(ctx context.Context, email string) (string, bool, error) {
-	conns, err := c.store.ForUser(ctx, email)
+	conns, err := c.store.Records(ctx, email)
 	if err != nil || len(conns) > 0 {
 		return firstUsername(conns), len(conns) > 0, recordsError(err)
 	}

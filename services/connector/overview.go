@@ -57,7 +57,7 @@ func (s ServiceState) Connected() bool { return s.Status != StatusNotConnected }
 // Overview lists every service of the registry, in registry order, with the person's state.
 func (c *Connector) Overview(ctx context.Context, user services.User) ([]ServiceState, error) {
 	email := services.LowerASCII(user.Email)
-	recorded, err := c.store.ForUser(ctx, email)
+	recorded, err := c.store.Records(ctx, email)
 	if err != nil {
 		return nil, services.Wrap(services.EInternal, err, "read the connections")
 	}
@@ -98,7 +98,7 @@ func (c *Connector) CheckAccount(ctx context.Context, user services.User) error 
 
 // stateOf is the person's state for one service as the store has it now.
 func (c *Connector) stateOf(ctx context.Context, svc services.Service, email string) (ServiceState, error) {
-	conn, ok, err := c.store.Get(ctx, email, svc.ID)
+	conn, ok, err := c.store.Record(ctx, email, svc.ID)
 	if err != nil {
 		return ServiceState{}, services.Wrap(services.EInternal, err, "read the connection")
 	}

@@ -61,7 +61,7 @@ func (c *Connector) removeServiceOf(ctx context.Context, people []services.User,
 			return nil // the service is back in the registry: nothing to remove
 		}
 		for _, user := range people {
-			conn, ok, err := tx.Get(user.Email, serviceID)
+			conn, ok, err := tx.Record(user.Email, serviceID)
 			if err != nil {
 				return err
 			}

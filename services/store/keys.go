@@ -24,6 +24,9 @@ const plainKeyID = ""
 // are and opens only those.
 type sealer struct {
 	ring *keyring.Keyring // nil: no SC_STORE_KEY_FILE
+	// unopened reads records without their keys (Records): what needs only who, which
+	// service and which token works even on a record whose key does not open.
+	unopened bool
 }
 
 // recordAAD is the identity a record's key is sealed for.
@@ -66,11 +69,15 @@ func (k sealer) scanConnection(row scanner) (services.Connection, error) {
 	if err := row.Scan(&c.UserEmail, &c.ServiceID, &c.Username, &c.TokenID, &stored, &keyID, &connected, &expires, &c.RevokeURL); err != nil {
 		return c, err
 	}
+	c.ConnectedAt, c.ExpiresAt = fromUnixNano(connected), fromUnixNano(expires)
+	if k.unopened {
+		return c, nil
+	}
 	key, err := k.open(c, stored, keyID)
 	if err != nil {
-		return c, err
+		return services.Connection{UserEmail: c.UserEmail, ServiceID: c.ServiceID, TokenID: c.TokenID}, err
 	}
-	c.APIKey, c.ConnectedAt, c.ExpiresAt = key, fromUnixNano(connected), fromUnixNano(expires)
+	c.APIKey = key
 	return c, nil
 }
 

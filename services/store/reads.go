@@ -82,6 +82,25 @@ func (s *Store) Get(ctx context.Context, email, serviceID string) (services.Conn
 	return c, ok, storeError("get a connection", err)
 }
 
+// records is reads whose connections come without their API keys, never opened.
+func (r reads) records() reads {
+	r.keys.unopened = true
+	return r
+}
+
+// Record is Get without the API key (APIKey is empty): for what needs only who, which
+// service and which token, and works even on a record whose key does not open.
+func (s *Store) Record(ctx context.Context, email, serviceID string) (services.Connection, bool, error) {
+	c, ok, err := s.reads().records().get(ctx, email, serviceID)
+	return c, ok, storeError("get a connection", err)
+}
+
+// Records is ForUser without the API keys (APIKey is empty), as Record.
+func (s *Store) Records(ctx context.Context, email string) ([]services.Connection, error) {
+	cs, err := s.reads().records().forUser(ctx, email)
+	return cs, storeError("read a person's connections", err)
+}
+
 // ForUser returns the connections of the person with email, sorted by service id.
 func (s *Store) ForUser(ctx context.Context, email string) ([]services.Connection, error) {
 	cs, err := s.reads().forUser(ctx, email)
@@ -112,9 +131,10 @@ func (s *Store) IntentsOf(ctx context.Context, email string) ([]Intent, error) {
 	return ins, storeError("read a person's exchange intents", err)
 }
 
-// ConnectionsOf returns the connections to the service, sorted by email.
+// ConnectionsOf returns the connections to the service, sorted by email, without their API
+// keys (as Records): removing a service needs only who and which token.
 func (s *Store) ConnectionsOf(ctx context.Context, serviceID string) ([]services.Connection, error) {
-	cs, err := s.reads().connectionsOf(ctx, serviceID)
+	cs, err := s.reads().records().connectionsOf(ctx, serviceID)
 	return cs, storeError("read a service's connections", err)
 }
 

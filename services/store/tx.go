@@ -110,6 +110,18 @@ func (tx *Tx) ForUser(email string) ([]services.Connection, error) {
 	return cs, tx.failed("read a person's connections", err)
 }
 
+// Record is Get without the API key, as Store.Record.
+func (tx *Tx) Record(email, serviceID string) (services.Connection, bool, error) {
+	c, ok, err := tx.r.records().get(tx.ctx, email, serviceID)
+	return c, ok, tx.failed("get a connection", err)
+}
+
+// Records is ForUser without the API keys, as Store.Record.
+func (tx *Tx) Records(email string) ([]services.Connection, error) {
+	cs, err := tx.r.records().forUser(tx.ctx, email)
+	return cs, tx.failed("read a person's connections", err)
+}
+
 // AccountHolders returns the emails whose connections, pending delivery or exchange intents
 // name the server account, sorted. It locks no row.
 func (tx *Tx) AccountHolders(username string) ([]string, error) {
