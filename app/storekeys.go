@@ -35,6 +35,16 @@ func storeKeyFile(getenv func(string) string) string {
 	return ""
 }
 
+// isCredential reports whether path lies in credDir, the directory where systemd passes a
+// service its credentials ($CREDENTIALS_DIRECTORY): systemd sets their mode there.
+func isCredential(credDir, path string) bool {
+	if credDir == "" || !filepath.IsAbs(credDir) {
+		return false
+	}
+	rel, err := filepath.Rel(filepath.Clean(credDir), filepath.Clean(path))
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
+}
+
 // loadStoreKeys loads cfg.StoreKeyFile into cfg.StoreKeys. Without a file, it is a problem
 // when required (serve, rekey) and leaves no keys otherwise; the store then refuses a
 // database holding encrypted keys. The problem never holds key material.
@@ -46,7 +56,11 @@ func loadStoreKeys(cfg *Config, required bool) []string {
 		}
 		return nil
 	}
-	keys, err := keyring.LoadFile(cfg.StoreKeyFile)
+	load := keyring.LoadFile
+	if cfg.getenv != nil && isCredential(cfg.getenv("CREDENTIALS_DIRECTORY"), cfg.StoreKeyFile) {
+		load = keyring.LoadCredential
+	}
+	keys, err := load(cfg.StoreKeyFile)
 	if err != nil {
 		return []string{"SC_STORE_KEY_FILE: " + err.Error()}
 	}

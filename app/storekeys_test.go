@@ -304,6 +304,29 @@ var _ = Describe("Keys encrypted at rest", func() {
 			Expect(stdout).To(HavePrefix("service-connector rekey: 0 API keys re-sealed under key " + keys.SealingID() + "; every API key is sealed under it"))
 		})
 
+		It("takes a credential of mode 0440 (systemd 254 and later) where the unit names it, and only there", func() {
+			creds := GinkgoT().TempDir()
+			path := filepath.Join(creds, "store-key")
+			Expect(os.WriteFile(path, keyring.NewKeyLine(), 0o440)).To(Succeed())
+			elsewhere := filepath.Join(GinkgoT().TempDir(), "store.key")
+			Expect(os.WriteFile(elsewhere, keyring.NewKeyLine(), 0o440)).To(Succeed())
+
+			code, _, stderr := run(map[string]string{"SC_DATA_DIR": GinkgoT().TempDir(), "CREDENTIALS_DIRECTORY": creds, "SC_STORE_KEY_FILE": path}, "rekey")
+			Expect(code).To(Equal(0), stderr)
+
+			code, _, stderr = run(map[string]string{"SC_DATA_DIR": GinkgoT().TempDir(), "CREDENTIALS_DIRECTORY": creds, "SC_STORE_KEY_FILE": elsewhere}, "rekey")
+			Expect(code).To(Equal(2))
+			Expect(stderr).To(ContainSubstring("open to group or others (mode 0440)"))
+
+			trick := creds + "-evil"
+			Expect(os.Mkdir(trick, 0o700)).To(Succeed())
+			DeferCleanup(os.RemoveAll, trick)
+			Expect(os.WriteFile(filepath.Join(trick, "store-key"), keyring.NewKeyLine(), 0o440)).To(Succeed())
+			code, _, stderr = run(map[string]string{"SC_DATA_DIR": GinkgoT().TempDir(), "CREDENTIALS_DIRECTORY": creds, "SC_STORE_KEY_FILE": filepath.Join(trick, "store-key")}, "rekey")
+			Expect(code).To(Equal(2), "a directory whose name only starts like the credentials directory is not it")
+			Expect(stderr).To(ContainSubstring("(mode 0440)"))
+		})
+
 		It("needs a key file, and says so", func() {
 			code, _, stderr := run(map[string]string{"SC_DATA_DIR": GinkgoT().TempDir()}, "rekey")
 			Expect(code).To(Equal(2))

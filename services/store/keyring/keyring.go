@@ -95,10 +95,23 @@ func Parse(data []byte) (*Keyring, error) {
 
 // LoadFile reads the key file at path. It refuses a file others could read or write (any
 // group or other permission bit), one owned by an account other than this process's or
-// root, anything but a regular file, and a malformed file; each error names the path and
-// says what to do, and never holds key material.
+// root, anything but a regular file (a FIFO is refused without waiting on it), and one
+// larger than any key file. Errors name the file and a line, never a key.
 func LoadFile(path string) (*Keyring, error) {
-	data, err := readPrivate(path)
+	return load(path, 0o077)
+}
+
+// LoadCredential reads a key file that systemd passed as a credential (LoadCredential=,
+// under $CREDENTIALS_DIRECTORY), as LoadFile does but for its group read bit: systemd 254
+// and later make a credential root-owned, mode 0440, with an access-control entry for the
+// service's account, inside a directory only that account may enter.
+func LoadCredential(path string) (*Keyring, error) {
+	return load(path, 0o037)
+}
+
+// load reads the key file at path, refusing one with any of the permission bits in denied.
+func load(path string, denied fs.FileMode) (*Keyring, error) {
+	data, err := readPrivate(path, denied)
 	if err != nil {
 		return nil, err
 	}
@@ -110,10 +123,12 @@ func LoadFile(path string) (*Keyring, error) {
 	return k, nil
 }
 
-// readPrivate reads the file at path after checking, on the opened file, that only its
-// owner (this process's account, or root) may read it.
-func readPrivate(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// readPrivate reads the file at path after checking, on the opened file, that it is a
+// regular file that only its owner (this process's account, or root) may change and that
+// none of the permission bits in denied is set. It opens without blocking, so a FIFO is
+// refused rather than waited on.
+func readPrivate(path string, denied fs.FileMode) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) {
@@ -129,7 +144,7 @@ func readPrivate(path string) ([]byte, error) {
 	if !info.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+	if perm := info.Mode().Perm(); perm&denied != 0 {
 		return nil, fmt.Errorf("%s is open to group or others (mode %04o): it holds the keys of every API key at rest; chmod 600 it", path, perm)
 	}
 	if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() && st.Uid != 0 {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -152,6 +154,37 @@ var _ = Describe("Keyring", func() {
 			_, err = keyring.LoadFile(dir)
 			Expect(err).To(MatchError(ContainSubstring("is not a regular file")))
 		})
+	})
+
+	Describe("a credential systemd passed (LoadCredential=)", func() {
+		It("is read at mode 0440, as systemd 254 and later make it, which a plain key file is not", func() {
+			path := writeKeyFile(keyLine(1), 0o440)
+			_, err := keyring.LoadCredential(path)
+			Expect(err).NotTo(HaveOccurred())
+			_, err = keyring.LoadFile(path)
+			Expect(err).To(MatchError(ContainSubstring("(mode 0440)")))
+		})
+
+		DescribeTable("is refused when others may read it or its group may change it",
+			func(perm os.FileMode) {
+				path := writeKeyFile(keyLine(1), perm)
+				_, err := keyring.LoadCredential(path)
+				Expect(err).To(MatchError(ContainSubstring("open to group or others")))
+			},
+			Entry("readable by others", os.FileMode(0o444)),
+			Entry("writable by its group", os.FileMode(0o460)),
+		)
+	})
+
+	It("refuses a key file that is a FIFO at once, instead of waiting for a writer", func() {
+		path := filepath.Join(GinkgoT().TempDir(), "store.key")
+		Expect(syscall.Mkfifo(path, 0o600)).To(Succeed())
+		done := make(chan error, 1)
+		go func() {
+			_, err := keyring.LoadFile(path)
+			done <- err
+		}()
+		Eventually(done).WithTimeout(5 * time.Second).Should(Receive(MatchError(ContainSubstring("is not a regular file"))))
 	})
 
 	Describe("Create", func() {
