@@ -90,16 +90,16 @@ const auditBatch = 1000
 // ExportAudit hands every record f selects to fn, oldest first, reading them in batches so
 // the log is never held in memory whole. fn's error stops it and is returned.
 func (s *Store) ExportAudit(ctx context.Context, f AuditFilter, fn func(AuditRecord) error) error {
-	return s.walkAudit(ctx, f, 0, fn)
+	return walkAudit(ctx, s.readQ, f, 0, fn)
 }
 
 // walkAudit hands the records f selects with a seq above after to fn, oldest first.
-func (s *Store) walkAudit(ctx context.Context, f AuditFilter, after int64, fn func(AuditRecord) error) error {
+func walkAudit(ctx context.Context, q querier, f AuditFilter, after int64, fn func(AuditRecord) error) error {
 	where, args := f.where(1)
 	query := "SELECT " + auditColumns + " FROM audit_log WHERE " + where +
 		fmt.Sprintf(" AND seq > $%d ORDER BY seq LIMIT %d", len(args)+1, auditBatch)
 	for {
-		recs, err := queryAll(ctx, s.readQ, scanAuditRecord, query, append(slices.Clone(args), after)...)
+		recs, err := queryAll(ctx, q, scanAuditRecord, query, append(slices.Clone(args), after)...)
 		if err != nil {
 			return storeError("read the audit log", err)
 		}

@@ -310,6 +310,37 @@ var _ = DescribeTableSubtree("The audit log", func(backend storetest.Backend) {
 			Expect(n).To(BeZero(), "nothing older is left")
 		})
 
+		It("verifies while the worker prunes, never taking a prune for a removal", func() {
+			const n, batch = 6000, 1000
+			for i := 0; i < n; i += batch {
+				evs := make([]store.AuditEvent, batch)
+				for j := range evs {
+					evs[j] = event(i + j)
+					evs[j].At = t0.Add(time.Duration(i+j) * time.Second)
+				}
+				Expect(s.Audit(ctx, evs...)).To(Succeed())
+			}
+			pruned := make(chan struct{})
+			go func() {
+				defer GinkgoRecover()
+				defer close(pruned)
+				for cut := batch; cut < n; cut += batch {
+					_, err := s.PruneAudit(ctx, t0.Add(time.Duration(cut)*time.Second), "worker")
+					Expect(err).NotTo(HaveOccurred())
+				}
+			}()
+			runs := 0
+			for done := false; !done; runs++ {
+				select {
+				case <-pruned:
+					done = true
+				default:
+				}
+				check := verify()
+				Expect(check.Bad).To(BeNil(), "after %d checks while pruning", runs)
+			}
+		})
+
 		It("can delete every record, and the chain goes on from the last one deleted", func() {
 			clk.Advance(time.Hour)
 			n, err := s.PruneAudit(ctx, clk.Now(), "worker")

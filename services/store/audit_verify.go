@@ -49,7 +49,14 @@ type ExpectHash struct {
 // content, and the last record is the head. It reads the log in batches, not whole. The
 // first record that breaks the chain is named in the check's Bad.
 func (s *Store) VerifyAudit(ctx context.Context, expect ...ExpectHash) (AuditCheck, error) {
-	head, ok, err := queryOne(ctx, s.readQ, scanAuditHead, "SELECT "+auditHeadColumns+" FROM audit_head WHERE id = 1")
+	// One snapshot for the whole check: the worker's retention may prune meanwhile, and a
+	// head read before a prune with records read after it would look like a removal.
+	tx, err := s.snapshot(ctx)
+	if err != nil {
+		return AuditCheck{}, storeError("read the audit log", err)
+	}
+	defer func() { _ = tx.Rollback() }() // read only
+	head, ok, err := queryOne(ctx, tx, scanAuditHead, "SELECT "+auditHeadColumns+" FROM audit_head WHERE id = 1")
 	if err != nil {
 		return AuditCheck{}, storeError("read the audit log's head", err)
 	}
@@ -61,7 +68,7 @@ func (s *Store) VerifyAudit(ctx context.Context, expect ...ExpectHash) (AuditChe
 	for _, e := range expect {
 		w.wanted[e.Seq] = e.Hash
 	}
-	err = s.walkAudit(ctx, AuditFilter{}, -1<<62, w.step)
+	err = walkAudit(ctx, tx, AuditFilter{}, -1<<62, w.step)
 	if errors.Is(err, errBreak) {
 		return w.check, nil
 	}
@@ -70,7 +77,7 @@ func (s *Store) VerifyAudit(ctx context.Context, expect ...ExpectHash) (AuditChe
 	}
 	w.finish()
 	if w.check.Bad == nil {
-		bad, err := s.beyondHead(ctx)
+		bad, err := beyondHead(ctx, tx)
 		if err != nil {
 			return w.check, err
 		}
@@ -143,18 +150,9 @@ func (w *chainWalk) finish() {
 
 // beyondHead looks for a record numbered after the head: every append moves the head in the
 // change that inserts the record, so one there was inserted by hand (and would stop every
-// append that comes to its number). The head and the record are read in one snapshot, so a
-// record appended meanwhile is not taken for one.
-func (s *Store) beyondHead(ctx context.Context) (*AuditBreak, error) {
-	opts := &sql.TxOptions{ReadOnly: true}
-	if s.dialect.name == postgresDialect.name {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
-	tx, err := s.read.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, storeError("read the audit log", err)
-	}
-	defer func() { _ = tx.Rollback() }() // read only
+// append that comes to its number). The head and the record are read in the caller's snapshot,
+// so a record appended meanwhile is not taken for one.
+func beyondHead(ctx context.Context, tx *sql.Tx) (*AuditBreak, error) {
 	var headSeq int64
 	if err := tx.QueryRowContext(ctx, "SELECT seq FROM audit_head WHERE id = 1").Scan(&headSeq); err != nil {
 		return nil, storeError("read the audit log's head", err)
@@ -164,4 +162,14 @@ func (s *Store) beyondHead(ctx context.Context) (*AuditBreak, error) {
 		return nil, storeError("read the audit log", err)
 	}
 	return &AuditBreak{Seq: r.Seq, At: r.At, Why: fmt.Sprintf("it comes after the log's head (record %d): it was inserted", headSeq)}, nil
+}
+
+// snapshot begins a read-only transaction that sees one state of the database throughout
+// (SQLite's read transactions do in WAL mode; PostgreSQL's at REPEATABLE READ).
+func (s *Store) snapshot(ctx context.Context) (*sql.Tx, error) {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect.name == postgresDialect.name {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	return s.read.BeginTx(ctx, opts)
 }
