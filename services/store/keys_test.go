@@ -174,6 +174,18 @@ var _ = DescribeTableSubtree("API keys encrypted at rest", func(backend storetes
 		Expect(err).NotTo(HaveOccurred())
 		Expect(plain).To(BeEmpty())
 		expectAll(s)
+		if cfg.DatabaseURL == "" {
+			for _, name := range []string{store.FileName, store.FileName + "-wal"} {
+				data, err := os.ReadFile(filepath.Join(cfg.DataDir, name))
+				if os.IsNotExist(err) {
+					continue
+				}
+				Expect(err).NotTo(HaveOccurred())
+				for _, c := range conns {
+					Expect(string(data)).NotTo(ContainSubstring(c.APIKey.Reveal()), "%s keeps a key in plain text after Rekey", name)
+				}
+			}
+		}
 	})
 
 	It("loses no change a portal makes while Rekey runs", func() {

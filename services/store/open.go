@@ -22,7 +22,9 @@ const fileMode = 0o600
 // sqlitePragmas make every connection durable and patient: WAL so readers never wait for
 // the writer, synchronous=FULL so a commit is on disk when Update returns, and a busy
 // timeout for writers in other processes (this process's own wait in Go, see Store.write).
-var sqlitePragmas = []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"}
+// secure_delete overwrites what a change deletes or replaces, so a key sealed by rekey
+// leaves no plain-text copy in the file's free pages.
+var sqlitePragmas = []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "secure_delete(1)"}
 
 // openSQLite opens (creating it with mode 0600) the database in cfg.DataDir.
 func openSQLite(ctx context.Context, cfg Config) (*Store, error) {

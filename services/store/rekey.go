@@ -126,7 +126,17 @@ func (s *Store) Rekey(ctx context.Context, batch int) (RekeyReport, error) {
 			break
 		}
 	}
-	return report, nil
+	return report, s.truncateLog(ctx)
+}
+
+// truncateLog empties SQLite's write-ahead log into the database file, so the pages that
+// held the keys as they were before Rekey leave the log too; PostgreSQL recycles its own.
+func (s *Store) truncateLog(ctx context.Context) error {
+	if s.dialect.name != sqliteDialect.name {
+		return nil
+	}
+	_, err := s.writeQ.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return storeError("empty the write-ahead log", err)
 }
 
 // notUnder counts the records not sealed under keyID, by the key id they are under; nil
