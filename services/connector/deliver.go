@@ -45,6 +45,14 @@ func (c *Connector) deliver(ctx context.Context, user services.User) (delivery.B
 	if err != nil {
 		return delivery.Bundle{}, services.Wrap(services.EInternal, err, "read the connections to deliver")
 	}
+	for _, conn := range conns {
+		// Each key is sealed for the account its record names; a delivery is never aimed at
+		// another one (a pending mark pointed elsewhere in the database is not obeyed).
+		if conn.Username != user.Username {
+			return delivery.Bundle{}, services.Errorf(services.EConflict,
+				"The keys of %s are recorded for the server account %q, not %q, so they are not delivered there.", user.Email, conn.Username, user.Username)
+		}
+	}
 	b := c.bundleOf(conns)
 	return b, c.install(ctx, user, b)
 }

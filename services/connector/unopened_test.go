@@ -85,3 +85,24 @@ var _ = Describe("A connection whose stored key does not open", func() {
 		Expect(w.home(".service_env")).To(Equal(before))
 	})
 })
+
+var _ = Describe("A pending delivery pointed at another account in the database", func() {
+	It("is not obeyed: the person's keys never reach that account", func() {
+		w := newWorld()
+		_, err := w.conn.Connect(ctx(), w.alice, "purchase_orders")
+		Expect(err).NotTo(HaveOccurred())
+		db, err := sql.Open("sqlite", filepath.Join(w.storeConfig.DataDir, store.FileName))
+		Expect(err).NotTo(HaveOccurred())
+		defer db.Close()
+		_, err = db.Exec("INSERT INTO deliveries (user_email, username, since) VALUES (?, 'mallory', 1)", services.LowerASCII(w.alice.Email))
+		Expect(err).NotTo(HaveOccurred())
+
+		w.conn.Reconcile(ctx())
+
+		Expect(w.homeOf("mallory", ".service_env")).To(BeEmpty())
+		d, pending, err := w.store.Delivery(ctx(), w.alice.Email)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(pending).To(BeTrue())
+		Expect(d.Attempts).To(Equal(1))
+	})
+})

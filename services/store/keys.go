@@ -29,9 +29,11 @@ type sealer struct {
 	unopened bool
 }
 
-// recordAAD is the identity a record's key is sealed for.
-func recordAAD(email, serviceID, tokenID string) []byte {
-	return keyring.AdditionalData("connections", email, serviceID, tokenID)
+// recordAAD is the identity a record's key is sealed for: the person, the service, the token
+// and the server account it is delivered to, so a key moved to another row, or a row pointed
+// at another account, does not open.
+func recordAAD(c services.Connection) []byte {
+	return keyring.AdditionalData("connections", c.UserEmail, c.ServiceID, c.TokenID, c.Username)
 }
 
 // seal returns the form the API key of c (normalized) is stored in, and the id of the key
@@ -40,7 +42,7 @@ func (k sealer) seal(c services.Connection) (stored, keyID string) {
 	if k.ring == nil {
 		return c.APIKey.Reveal(), plainKeyID
 	}
-	return k.ring.Seal([]byte(c.APIKey.Reveal()), recordAAD(c.UserEmail, c.ServiceID, c.TokenID))
+	return k.ring.Seal([]byte(c.APIKey.Reveal()), recordAAD(c))
 }
 
 // open returns the API key of a stored form. Its errors name the record and the key id,
@@ -54,7 +56,7 @@ func (k sealer) open(c services.Connection, stored, keyID string) (services.Secr
 		return "", fmt.Errorf("the API key of %s's connection to %s is encrypted at rest (key id %s), and no key was given to open it: set SC_STORE_KEY_FILE",
 			c.UserEmail, c.ServiceID, keyID)
 	}
-	plain, err := k.ring.Open(stored, keyID, recordAAD(c.UserEmail, c.ServiceID, c.TokenID))
+	plain, err := k.ring.Open(stored, keyID, recordAAD(c))
 	if err != nil {
 		return "", fmt.Errorf("the API key of %s's connection to %s (token %s, key id %s): %w", c.UserEmail, c.ServiceID, c.TokenID, keyID, err)
 	}

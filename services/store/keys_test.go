@@ -341,6 +341,17 @@ var _ = DescribeTableSubtree("API keys encrypted at rest", func(backend storetes
 		}),
 	)
 
+	It("does not open a key whose record was pointed at another server account", func() {
+		cfg.Keys = ring(1)
+		s := storetest.Open(cfg)
+		put(s, conns...)
+		Expect(store.Exec(s, "UPDATE connections SET username = 'mallory' WHERE user_email = $1 AND service_id = $2", conns[0].UserEmail, conns[0].ServiceID)).To(Succeed())
+
+		_, _, err := s.Get(ctx, conns[0].UserEmail, conns[0].ServiceID)
+		Expect(err).To(MatchError(keyring.ErrNotAuthentic))
+		expectNoKeyIn(err)
+	})
+
 	It("will not Rekey without a key file", func() {
 		s := storetest.Open(cfg)
 		_, err := s.Rekey(ctx, 0)
