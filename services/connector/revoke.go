@@ -250,19 +250,23 @@ func (c *Connector) RetryAllRevocations(ctx context.Context) (RetryAllResult, er
 		return RetryAllResult{}, services.Wrap(services.EInternal, err, "retry the revocation queue")
 	}
 	var wg sync.WaitGroup
-	var revoked atomic.Int64
+	var tried, revoked atomic.Int64
 	slots := make(chan struct{}, retryAllParallel)
 	for _, r := range batch {
 		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots }()
+			if ctx.Err() != nil {
+				return // out of time: the worker tries the rest
+			}
+			tried.Add(1)
 			if c.tryRevocation(ctx, queuedKey{Revocation: r}) {
 				revoked.Add(1)
 			}
 		})
 	}
 	wg.Wait()
-	res.Tried, res.Revoked = len(batch), int(revoked.Load())
+	res.Tried, res.Revoked = int(tried.Load()), int(revoked.Load())
 	c.opts.Log.Info("retried the revocation queue", "queued", res.Queued, "tried", res.Tried, "revoked", res.Revoked)
 	return res, nil
 }

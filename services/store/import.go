@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/service-connector/service-connector/services"
@@ -79,7 +80,31 @@ func (s *Store) moveIn(ctx context.Context, path string) (bool, error) {
 	if err := s.setAside(path, doc); err != nil {
 		return false, err
 	}
+	if err := removeOldTemps(path); err != nil {
+		return false, err
+	}
 	return true, syncDir(filepath.Dir(path))
+}
+
+// removeOldTemps removes the temp files the file store of earlier versions left beside path
+// when it was killed mid-write (".connections.json.tmp-" and a random suffix): each holds a
+// copy of the keys in plain text, and nothing writes them any more. Called under the file's
+// lock, once its content is in the database.
+func removeOldTemps(path string) error {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp-"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove a temp file of the old file store: %w", err)
+		}
+	}
+	return nil
 }
 
 // setAside leaves connections.json, imported, as connections.json.imported. The file holds

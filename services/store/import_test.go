@@ -50,6 +50,21 @@ var _ = DescribeTableSubtree("Moving in from connections.json", func(backend sto
 		Expect(os.ReadFile(jsonPath + ".imported")).To(Equal(before))
 	})
 
+	It("removes the temp files the old file store left when it was killed mid-write, which hold the keys, and nothing else", func() {
+		before, err := os.ReadFile(jsonPath)
+		Expect(err).NotTo(HaveOccurred())
+		dir := filepath.Dir(jsonPath)
+		stale := filepath.Join(dir, ".connections.json.tmp-4242")
+		mine := filepath.Join(dir, "connections.json.tmp-notes")
+		Expect(os.WriteFile(stale, before, 0o600)).To(Succeed())
+		Expect(os.WriteFile(mine, []byte("an operator's own file"), 0o600)).To(Succeed())
+
+		storetest.Open(cfg)
+
+		Expect(stale).NotTo(BeAnExistingFile())
+		Expect(os.ReadFile(mine)).To(Equal([]byte("an operator's own file")))
+	})
+
 	It("leaves the file in place and the database without any of it when the import fails part-way", func() {
 		before, err := os.ReadFile(jsonPath)
 		Expect(err).NotTo(HaveOccurred())
