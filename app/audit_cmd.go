@@ -155,6 +155,10 @@ func auditVerify(ctx context.Context, st *store.Store, expect []store.ExpectHash
 	if check.AnchorHash == store.ZeroHash {
 		from = fmt.Sprintf("from record %d, the first of the log", check.From)
 	}
+	if check.Bad != nil && check.Bad.Seq == 0 {
+		fmt.Fprintf(stdout, "audit log BROKEN: %s\n", check.Bad.Why) // nothing could be checked
+		return 1
+	}
 	if check.Bad != nil {
 		at := ""
 		if !check.Bad.At.IsZero() {

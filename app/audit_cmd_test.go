@@ -210,6 +210,12 @@ var _ = Describe("service-connector audit", func() {
 			Expect(code).To(Equal(1))
 			Expect(stdout).To(HavePrefix("audit log BROKEN at record 3: it is missing: record 2 ("))
 			Expect(stdout).To(ContainSubstring("checked from record 1, the first of the log; 2 records before it hold"))
+
+			By("a DELETE of the head row")
+			exec("DELETE FROM audit_head")
+			code, stdout = verify()
+			Expect(code).To(Equal(1))
+			Expect(stdout).To(Equal("audit log BROKEN: the audit log's head row is missing\n"))
 		})
 
 		It("finds a log rewritten whole, hashes and head included, by the head an earlier run printed", func() {
