@@ -71,6 +71,12 @@ func (h *Handlers) badRequest(c *gin.Context, message string) {
 func (h *Handlers) adminDone(c *gin.Context, kind, message string) {
 	addFlash(c, kind, message)
 	target := returnURL(c.PostForm(paramReturn))
+	seeOther(c, target)
+}
+
+// seeOther sends the browser to target after a form: a 303, or for htmx, which would swap
+// the page it redirects to into the element that asked, a request to load it whole.
+func seeOther(c *gin.Context, target string) {
 	if isHTMX(c) {
 		c.Header("HX-Redirect", target)
 		c.Status(http.StatusNoContent)

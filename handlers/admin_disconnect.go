@@ -23,12 +23,7 @@ func (h *Handlers) AdminDisconnect(c *gin.Context) {
 	if c.PostForm(components.ConfirmField) != components.ConfirmYes {
 		target := components.AdminDisconnectPath + "?" + url.Values{"email": {c.PostForm("email")}, "service_id": {c.PostForm("service_id")},
 			paramReturn: {c.PostForm(paramReturn)}}.Encode()
-		if isHTMX(c) {
-			c.Header("HX-Redirect", target)
-			c.Status(http.StatusNoContent)
-			return
-		}
-		c.Redirect(http.StatusSeeOther, target)
+		seeOther(c, target)
 		return
 	}
 	d, err := h.admin.DisconnectFor(c.Request.Context(), c.PostForm("email"), c.PostForm("service_id"))

@@ -33,12 +33,7 @@ func (h *Handlers) DisconnectCard(c *gin.Context) {
 			return
 		}
 		target := components.DisconnectPath(id)
-		if isHTMX(c) {
-			c.Header("HX-Redirect", target)
-			c.Status(http.StatusNoContent)
-			return
-		}
-		c.Redirect(http.StatusSeeOther, target)
+		seeOther(c, target)
 		return
 	}
 	h.changeCard(c, components.ActionDisconnect, false)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -19,12 +18,8 @@ type AuditFilter struct {
 // where is the filter as conditions joined by AND (starting with TRUE), with its arguments
 // numbered from $first.
 func (f AuditFilter) where(first int) (string, []any) {
-	conds := []string{"TRUE"}
-	var args []any
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		conds = append(conds, fmt.Sprintf(cond, first+len(args)-1))
-	}
+	w := conditions{first: first, conds: []string{"TRUE"}}
+	add := w.add
 	if f.Person != "" {
 		add("person = $%d", normalizeEmail(f.Person))
 	}
@@ -34,7 +29,7 @@ func (f AuditFilter) where(first int) (string, []any) {
 	if !f.Since.IsZero() {
 		add("at >= $%d", unixNano(f.Since))
 	}
-	return strings.Join(conds, " AND "), args
+	return w.sql(), w.args
 }
 
 // AuditCursor says which page of the log, newest first, to read: the records before Before

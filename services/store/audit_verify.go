@@ -77,7 +77,7 @@ func (s *Store) VerifyAudit(ctx context.Context, expect ...ExpectHash) (AuditChe
 	}
 	w.finish()
 	if w.check.Bad == nil {
-		bad, err := beyondHead(ctx, tx)
+		bad, err := beyondHead(ctx, tx, head.Seq)
 		if err != nil {
 			return w.check, err
 		}
@@ -150,13 +150,9 @@ func (w *chainWalk) finish() {
 
 // beyondHead looks for a record numbered after the head: every append moves the head in the
 // change that inserts the record, so one there was inserted by hand (and would stop every
-// append that comes to its number). The head and the record are read in the caller's snapshot,
-// so a record appended meanwhile is not taken for one.
-func beyondHead(ctx context.Context, tx *sql.Tx) (*AuditBreak, error) {
-	var headSeq int64
-	if err := tx.QueryRowContext(ctx, "SELECT seq FROM audit_head WHERE id = 1").Scan(&headSeq); err != nil {
-		return nil, storeError("read the audit log's head", err)
-	}
+// append that comes to its number). It reads in the caller's snapshot, the one its headSeq
+// was read in, so a record appended meanwhile is not taken for one.
+func beyondHead(ctx context.Context, tx *sql.Tx, headSeq int64) (*AuditBreak, error) {
 	r, found, err := queryOne(ctx, tx, scanAuditRecord, "SELECT "+auditColumns+" FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1", headSeq)
 	if err != nil || !found {
 		return nil, storeError("read the audit log", err)

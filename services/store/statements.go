@@ -66,12 +66,8 @@ type ConnectionFilter struct {
 // SQLite's INSERT … SELECT … ON CONFLICT also needs), with its arguments numbered from
 // $first.
 func (f ConnectionFilter) where(first int) (string, []any) {
-	conds := []string{"TRUE"}
-	var args []any
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		conds = append(conds, fmt.Sprintf(cond, first+len(args)-1))
-	}
+	w := conditions{first: first, conds: []string{"TRUE"}}
+	add := w.add
 	if f.UserEmail != "" {
 		add("user_email = $%d", normalizeEmail(f.UserEmail))
 	}
@@ -82,7 +78,7 @@ func (f ConnectionFilter) where(first int) (string, []any) {
 		add("service_id = $%d", f.ServiceID)
 	}
 	if !f.ExpiresAfter.IsZero() || !f.ExpiresBy.IsZero() {
-		conds = append(conds, "expires_at > 0")
+		w.conds = append(w.conds, "expires_at > 0")
 	}
 	if !f.ExpiresAfter.IsZero() {
 		add("expires_at > $%d", unixNano(f.ExpiresAfter))
@@ -90,5 +86,21 @@ func (f ConnectionFilter) where(first int) (string, []any) {
 	if !f.ExpiresBy.IsZero() {
 		add("expires_at <= $%d", unixNano(f.ExpiresBy))
 	}
-	return "WHERE " + strings.Join(conds, " AND "), args
+	return "WHERE " + w.sql(), w.args
 }
+
+// conditions builds conditions joined by AND, numbering their arguments from $first.
+type conditions struct {
+	first int
+	conds []string
+	args  []any
+}
+
+// add appends cond, whose %d is the number of arg's parameter.
+func (w *conditions) add(cond string, arg any) {
+	w.args = append(w.args, arg)
+	w.conds = append(w.conds, fmt.Sprintf(cond, w.first+len(w.args)-1))
+}
+
+// sql is the conditions joined by AND.
+func (w *conditions) sql() string { return strings.Join(w.conds, " AND ") }
